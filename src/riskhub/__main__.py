@@ -1,0 +1,3 @@
+from riskhub.cli import main
+
+main()

@@ -1,0 +1,35 @@
+"""Run Alembic migrations from code (``riskhub db upgrade``), with the configured URL."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from alembic import command
+from alembic.config import Config
+
+from riskhub.settings import get_settings
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def alembic_config(url: str | None = None) -> Config:
+    """An Alembic config pointing at riskhub's migrations and database."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("sqlalchemy.url", url or get_settings().effective_database_url)
+    return cfg
+
+
+def upgrade(url: str | None = None, revision: str = "head") -> None:
+    """Bring the database schema up to ``revision``."""
+    command.upgrade(alembic_config(url), revision)
+
+
+def current(url: str | None = None) -> str | None:
+    """The schema revision the database is at, or None when it has none."""
+    from alembic.runtime.migration import MigrationContext
+
+    from riskhub.db.engine import engine_for
+
+    with engine_for(url or get_settings().effective_database_url).connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()

@@ -1,0 +1,8 @@
+"""Imports every table module so that the metadata is complete (for Alembic and tests)."""
+
+from __future__ import annotations
+
+
+def load_all_models() -> None:
+    """Import each feature's tables; add new feature packages here."""
+    import riskhub.declarations.models  # noqa: F401

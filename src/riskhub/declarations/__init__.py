@@ -1,0 +1,1 @@
+"""Customs declarations: the data model, validation, ingestion readers, storage and API."""

@@ -1,0 +1,1 @@
+"""Static code lists riskhub validates against: countries, Parties, crossing points, HS chapters."""

@@ -1,0 +1,1 @@
+"""Synthetic CEFTA traffic with planted, labelled non-compliance, for demos, tests, benchmarks."""
