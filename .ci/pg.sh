@@ -8,7 +8,7 @@ set -euo pipefail
 PORT="${PGPORT:-55432}"
 case "${1:-}" in
 start)
-  if ! ls -d /usr/lib/postgresql/*/bin >/dev/null 2>&1 || ! command -v psql >/dev/null; then
+  if ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || ! command -v psql >/dev/null; then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >&2
     apt-get install -y -qq postgresql postgresql-client >&2

@@ -33,3 +33,10 @@ def current(url: str | None = None) -> str | None:
 
     with engine_for(url or get_settings().effective_database_url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
+
+
+def head() -> str | None:
+    """The newest revision riskhub's migrations know."""
+    from alembic.script import ScriptDirectory
+
+    return ScriptDirectory.from_config(alembic_config()).get_current_head()

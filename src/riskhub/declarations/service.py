@@ -326,3 +326,31 @@ def stats(*, engine: Engine, party: str | None = None) -> dict[str, int]:
                 func.distinct(IngestRejection.source_sha256 + ":" + IngestRejection.location),
             ),
         }
+
+
+def counts_by_office(*, engine: Engine) -> list[dict[str, Any]]:
+    """Declarations and items per Party and office."""
+    d, i = Declaration, DeclarationItem
+    items = select(i.declaration_id, func.count().label("n")).group_by(i.declaration_id).subquery()
+    query = (
+        select(d.party, d.office, func.count(d.id), func.sum(items.c.n))
+        .join(items, items.c.declaration_id == d.id)
+        .group_by(d.party, d.office)
+        .order_by(d.party, d.office)
+    )
+    with engine.connect() as conn:
+        return [
+            {"party": p, "office": o, "declarations": int(n), "items": int(k or 0)}
+            for p, o, n, k in conn.execute(query)
+        ]
+
+
+def known_outcomes_by_kind(*, engine: Engine) -> dict[str, int]:
+    """How many items carry each known outcome (e.g. planted non-compliance in synthetic data)."""
+    query = (
+        select(KnownOutcome.outcome, func.count())
+        .group_by(KnownOutcome.outcome)
+        .order_by(func.count().desc())
+    )
+    with engine.connect() as conn:
+        return {kind: int(n) for kind, n in conn.execute(query)}

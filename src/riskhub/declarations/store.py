@@ -13,17 +13,20 @@ from __future__ import annotations
 import io
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 import orjson
 import polars as pl
-from sqlalchemy import Connection, bindparam, delete, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, select, update
 
 from riskhub.declarations import fields
 from riskhub.declarations.models import Declaration, DeclarationItem, KnownOutcome
 from riskhub.declarations.validation import GROUP, HASH
 
 _LOOKUP_BATCH = 2_000
+_DECLARATIONS = cast(Table, Declaration.__table__)
+_ITEMS = cast(Table, DeclarationItem.__table__)
+_OUTCOMES = cast(Table, KnownOutcome.__table__)
 
 
 class BulkWriter:
@@ -76,10 +79,10 @@ class PostgresBulkWriter(BulkWriter):
         buffer = io.BytesIO()
         frame.write_csv(buffer, include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.6f")
         cols = ", ".join(frame.columns)
-        raw = conn.connection.dbapi_connection
-        assert raw is not None
+        # The psycopg connection under SQLAlchemy's, in the same open transaction.
+        driver: Any = conn.connection.driver_connection
         with (
-            raw.cursor() as cur,
+            driver.cursor() as cur,
             cur.copy(f"COPY {table} ({cols}) FROM STDIN WITH (FORMAT csv)") as copy,
         ):
             copy.write(buffer.getvalue())
@@ -183,7 +186,7 @@ def store_chunk(conn: Connection, rows: pl.DataFrame, *, now: datetime) -> Chunk
 
 def _existing(conn: Connection, headers: pl.DataFrame) -> pl.DataFrame:
     """Stored (id, version, hash) of the chunk's (party, reference) keys."""
-    t = Declaration.__table__
+    t = _DECLARATIONS
     found: list[tuple[Any, ...]] = []
     for (party,), group in headers.group_by("party"):
         refs = group.get_column("reference").to_list()
@@ -229,8 +232,8 @@ def _supersede(
             pl.lit(now).alias("superseded_at"),
         ),
     )
-    t = Declaration.__table__
-    values = {n: bindparam("v_" + n) for n in (*fields.HEADER, "content_hash")}
+    t = _DECLARATIONS
+    values: dict[str, Any] = {n: bindparam("v_" + n) for n in (*fields.HEADER, "content_hash")}
     conn.execute(
         update(t)
         .where(t.c.id == bindparam("v_id"))
@@ -242,7 +245,7 @@ def _supersede(
             ).iter_rows(named=True)
         ],
     )
-    for table in (DeclarationItem.__table__, KnownOutcome.__table__):
+    for table in (_ITEMS, _OUTCOMES):
         for start in range(0, len(ids), _LOOKUP_BATCH):
             conn.execute(
                 delete(table).where(table.c.declaration_id.in_(ids[start : start + _LOOKUP_BATCH]))
@@ -251,7 +254,7 @@ def _supersede(
 
 def load_documents(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:
     """Declarations as plain JSON-able documents (header fields plus items), by id."""
-    d, i = Declaration.__table__, DeclarationItem.__table__
+    d, i = _DECLARATIONS, _ITEMS
     docs: dict[int, dict[str, Any]] = {}
     for start in range(0, len(ids), _LOOKUP_BATCH):
         batch = ids[start : start + _LOOKUP_BATCH]

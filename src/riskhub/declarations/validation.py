@@ -74,7 +74,8 @@ class ValidatedBatch:
         """Accepted rows by occurrence: first versions, then in-batch amendments."""
         if not self.accepted.height:
             return
-        for r in range(int(self.accepted.get_column(ROUND).max() or 0) + 1):
+        last = self.accepted.get_column(ROUND).max()
+        for r in range(int(last) + 1 if isinstance(last, int) else 1):
             yield self.accepted.filter(pl.col(ROUND) == r)
 
 
@@ -284,7 +285,10 @@ def _row_checks(now: datetime) -> list[_Check]:
         _Check(
             "lodged_at",
             c("lodged_at") > pl.lit((now + FUTURE_TOLERANCE).replace(tzinfo=None)),
-            pl.format("lodgement time {} is in the future", c("lodged_at")),
+            pl.format(
+                "lodgement time {} is in the future",
+                c("lodged_at").dt.strftime("%Y-%m-%d %H:%M UTC"),
+            ),
         ),
         _Check(
             "container_ids",

@@ -186,7 +186,7 @@ def _items(rng: np.random.Generator, trips: dict[str, np.ndarray]) -> dict[str, 
     mass_factor = np.where(under_mass, rng.uniform(0.55, 0.8, m), 1.0)
     d_net, d_gross = np.round(net * mass_factor, 1), np.round(gross * mass_factor, 1)
     missing_doc = lead & np.isin(kind, ["restricted_without_licence", "sps_risk"])
-    d_lpco = np.where(missing_doc, None, lpco)
+    d_lpco = np.where(missing_doc, "", lpco)
     label = np.select(
         [misclass, false_origin, under_value, under_mass, missing_doc, kind == "ghost_export"],
         [
@@ -197,7 +197,7 @@ def _items(rng: np.random.Generator, trips: dict[str, np.ndarray]) -> dict[str, 
             kind,
             "ghost_export",
         ],
-        default=None,
+        default="",
     )
     kg_per_unit = np.array([g.kg_per_unit or np.nan for g in goods])
     units = np.array([g.unit for g in goods], dtype=object)
@@ -261,9 +261,9 @@ def _declaration_rows(
             "_kind": np.where(transit, "T", "I") if entry else np.full(trip.size, "E"),
             "_trip": trips["id"][trip],
             "direction": direction,
-            "procedure_code": np.where(transit, None, "4000")
-            if entry
-            else np.full(trip.size, "1000"),
+            "procedure_code": _text(
+                np.where(transit, "", "4000") if entry else np.full(trip.size, "1000")
+            ),
             "office": codes[office],
             "lodged_at": lodged.astype("datetime64[us]"),
             "arrival_at": arrival.astype("datetime64[us]"),
@@ -298,16 +298,19 @@ def _declaration_rows(
             "duty_rate": items[p + "duty"] if entry else np.zeros(trip.size),
             "lpco_refs": _text(items[p + "lpco"]),
             "known_outcome": _text(
-                np.where(ghost, None, items["label"])
+                np.where(ghost, "", items["label"])
                 if entry
-                else np.where(ghost, "ghost_export", None)
+                else np.where(ghost, "ghost_export", "")
             ),
             "_ghost": ghost & entry,
             "_other_party": other_party,
         },
         strict=False,
     )
-    trader = lambda pty, num: pl.format("{}{}", pl.col(pty), (pl.col(num) + 100_000_000))  # noqa: E731
+
+    def trader(party_column: str, number_column: str) -> pl.Expr:
+        return pl.format("{}{}", pl.col(party_column), pl.col(number_column) + 100_000_000)
+
     ref = pl.format(
         "{}-{}-{}", pl.col("office"), pl.col("_kind"), pl.col("_trip").cast(pl.String).str.zfill(8)
     )
@@ -394,7 +397,7 @@ _OUTPUT_COLUMNS = (
 
 
 def _office_party(index: np.ndarray) -> np.ndarray:
-    return _OFFICE_PARTIES[index]
+    return np.asarray(_OFFICE_PARTIES[index])
 
 
 def _is_risky(trader: np.ndarray) -> np.ndarray:
@@ -403,13 +406,13 @@ def _is_risky(trader: np.ndarray) -> np.ndarray:
 
 
 def _text(values: np.ndarray) -> pl.Series:
-    """Text with gaps (numpy object arrays) as a polars string column."""
-    return pl.Series(values.tolist(), dtype=pl.String)
+    """A numpy text array as a polars string column, empty strings becoming nulls."""
+    return pl.Series([v or None for v in values.astype(str).tolist()], dtype=pl.String)
 
 
 def _normalised(weights: list[float]) -> np.ndarray:
     w = np.array(weights, dtype=float)
-    return w / w.sum()
+    return np.asarray(w / w.sum())
 
 
 def _force_goods(
@@ -433,4 +436,4 @@ def _lpco(
         np.char.add(np.char.add(kind, "-"), party.astype(str)),
         np.char.add("-", np.char.zfill(number, 6)),
     )
-    return np.where(kind == "", None, refs).astype(object)
+    return np.where(kind == "", "", refs)

@@ -1,0 +1,1 @@
+"""Who is asking: Parties as tenants, and (for now) how an API caller proves which Party it is."""

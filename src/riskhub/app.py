@@ -1,0 +1,45 @@
+"""The FastAPI application: every feature's router, assembled in one place."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+
+from riskhub import __version__
+from riskhub.declarations import schemas as declaration_schemas
+from riskhub.declarations.routes import router as declarations_router
+
+
+def create_app() -> FastAPI:
+    """A new application instance (tests make their own)."""
+    app = FastAPI(
+        title="riskhub",
+        version=__version__,
+        description="Customs Risk Information Hub of the CEFTA Parties.",
+    )
+    app.include_router(declarations_router)
+
+    @app.get("/healthz", tags=["operations"])
+    def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    _publish_input_schemas(app)
+    return app
+
+
+def _publish_input_schemas(app: FastAPI) -> None:
+    """Put the declaration input shapes into the OpenAPI document the submit route refers to."""
+    original = app.openapi
+
+    def openapi() -> dict[str, object]:
+        if app.openapi_schema:
+            return app.openapi_schema
+        spec = original()
+        components = spec.setdefault("components", {}).setdefault("schemas", {})
+        for model in (declaration_schemas.DeclarationIn, declaration_schemas.DeclarationBatchIn):
+            schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+            components.update(schema.pop("$defs", {}))
+            components[model.__name__] = schema
+        app.openapi_schema = spec
+        return spec
+
+    app.openapi = openapi  # type: ignore[method-assign]

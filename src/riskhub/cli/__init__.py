@@ -1,0 +1,25 @@
+"""The ``riskhub`` command: one module per command group, assembled here."""
+
+from __future__ import annotations
+
+import typer
+
+from riskhub.cli import db, demo, ingest, serve, stats, synth
+
+app = typer.Typer(
+    name="riskhub",
+    help="Customs Risk Information Hub: load declarations, generate traffic, serve the API.",
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.command("ingest")(ingest.ingest)
+app.command("synth")(synth.synth)
+app.command("demo")(demo.demo)
+app.command("stats")(stats.stats)
+app.command("serve")(serve.serve)
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,26 @@
+"""What every command shares: the console, the engine, and the schema check."""
+
+from __future__ import annotations
+
+import typer
+from rich.console import Console
+from sqlalchemy import Engine
+
+from riskhub.db import migrate
+from riskhub.db.engine import get_engine
+
+console = Console()
+errors = Console(stderr=True)
+
+
+def ready_engine() -> Engine:
+    """The configured database, refusing to work on an out-of-date schema."""
+    head = migrate.head()
+    current = migrate.current()
+    if current != head:
+        errors.print(
+            f"[red]The database schema is at {current or 'nothing'}, not {head}.[/] "
+            "Run [bold]riskhub db upgrade[/] first."
+        )
+        raise typer.Exit(1)
+    return get_engine()

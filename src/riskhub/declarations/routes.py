@@ -1,0 +1,146 @@
+"""HTTP routes for declarations: submit (single or batch), read, list, count."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
+
+from riskhub.access.principal import Principal, current_principal
+from riskhub.db.engine import get_engine
+from riskhub.db.session import get_session
+from riskhub.declarations import schemas, service
+
+router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
+
+MAX_BATCH = 10_000
+_BODY_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {
+            "application/json": {
+                "schema": {
+                    "oneOf": [
+                        {"$ref": "#/components/schemas/DeclarationIn"},
+                        {"$ref": "#/components/schemas/DeclarationBatchIn"},
+                    ]
+                }
+            }
+        },
+    }
+}
+
+
+@router.post(
+    "",
+    response_model=schemas.IngestResult,
+    openapi_extra=_BODY_DOC,
+    responses={201: {"model": schemas.IngestResult}, 422: {"model": schemas.IngestResult}},
+    summary="Submit one declaration, or a batch as {'declarations': [...]}",
+)
+async def submit_declarations(
+    request: Request, response: Response, principal: Principal = Depends(current_principal)
+) -> schemas.IngestResult:
+    """Store good declarations, report bad ones; the same declaration twice is stored once."""
+    body = await request.body()
+    try:
+        payload = orjson.loads(body)
+    except orjson.JSONDecodeError as exc:
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST, f"the body is not valid JSON: {exc}"
+        ) from exc
+    single = isinstance(payload, dict) and "declarations" not in payload
+    records = [payload] if single else _batch(payload)
+    summary = await run_in_threadpool(
+        service.ingest_records,
+        engine=get_engine(),
+        records=records,
+        submitted_by_party=principal.party,
+        body_sha256=hashlib.sha256(body).hexdigest(),
+        where=(lambda i: "declaration") if single else (lambda i: f"declarations[{i}]"),
+    )
+    result = _result(summary)
+    if single:
+        response.status_code = (
+            status.HTTP_201_CREATED
+            if result.stored
+            else status.HTTP_200_OK
+            if result.declarations
+            else status.HTTP_422_UNPROCESSABLE_CONTENT
+        )
+    return result
+
+
+@router.get("", response_model=list[schemas.DeclarationSummaryOut])
+def list_declarations(
+    office: str | None = None,
+    reference: str | None = None,
+    limit: int = Query(50, ge=1, le=1000),
+    offset: int = Query(0, ge=0),
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> list[Any]:
+    """Your administration's declarations, newest first."""
+    return service.list_declarations(
+        session=session,
+        party=principal.party,
+        office=office,
+        reference=reference,
+        limit=limit,
+        offset=offset,
+    )
+
+
+@router.get("/stats")
+def declaration_stats(principal: Principal = Depends(current_principal)) -> dict[str, int]:
+    """Counts of your administration's declarations, items, amendments and rejected rows."""
+    return service.stats(engine=get_engine(), party=principal.party)
+
+
+@router.get("/{declaration_id}", response_model=schemas.DeclarationOut)
+def get_declaration(
+    declaration_id: int,
+    principal: Principal = Depends(current_principal),
+    session: Session = Depends(get_session),
+) -> Any:
+    """One declaration with its items and earlier versions; another Party's is not found."""
+    found = service.get_declaration(
+        session=session, party=principal.party, declaration_id=declaration_id
+    )
+    if found is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "declaration not found")
+    return found
+
+
+def _batch(payload: Any) -> list[Any]:
+    records = payload.get("declarations") if isinstance(payload, dict) else payload
+    if not isinstance(records, list):
+        raise HTTPException(
+            status.HTTP_400_BAD_REQUEST,
+            "send one declaration object, or {'declarations': [...]} with a list of them",
+        )
+    if len(records) > MAX_BATCH:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"{len(records)} declarations in one request; send at most {MAX_BATCH} at a time",
+        )
+    return records
+
+
+def _result(summary: service.IngestSummary) -> schemas.IngestResult:
+    return schemas.IngestResult(
+        stored=summary.stored,
+        amended=summary.amended,
+        unchanged=summary.unchanged,
+        items=summary.items,
+        rejected_rows=summary.rejected_rows,
+        declarations=[schemas.DeclarationStatus(**d) for d in summary.declarations],
+        problems=[
+            schemas.ProblemOut(location=p.location, field=p.field, reason=p.reason)
+            for p in summary.problems
+        ],
+    )
