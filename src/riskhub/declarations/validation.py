@@ -110,7 +110,9 @@ def validate(raw: RawBatch, *, now: datetime | None = None) -> ValidatedBatch:
     first_bad = found.group_by(GROUP).agg(pl.col("_loc").sort_by("_line").first().alias("first"))
     collateral = (
         frame.filter(pl.col(GROUP).is_in(bad_groups.implode()))
-        .join(found.select(fields.LINE, GROUP).unique(), on=[fields.LINE, GROUP], how="anti")
+        .join(
+            found.select(fields.LOCATION, GROUP).unique(), on=[fields.LOCATION, GROUP], how="anti"
+        )
         .join(first_bad, on=GROUP)
         .select(
             _problem_columns(

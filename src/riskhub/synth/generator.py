@@ -200,7 +200,7 @@ def _items(rng: np.random.Generator, trips: dict[str, np.ndarray]) -> dict[str, 
         default="",
     )
     kg_per_unit = np.array([g.kg_per_unit or np.nan for g in goods])
-    units = np.array([g.unit for g in goods], dtype=object)
+    units = np.array([g.unit or "" for g in goods])
     return {
         "trip": trip,
         "item_no": item_no,
@@ -293,7 +293,7 @@ def _declaration_rows(
             "gross_mass": items[p + "gross"],
             "_true_gross": items["gross"],
             "quantity": pl.Series(items[p + "qty"]).fill_nan(None),
-            "supplementary_unit": items["unit"],
+            "supplementary_unit": _text(items["unit"]),
             "customs_value_eur": items[p + "value"],
             "duty_rate": items[p + "duty"] if entry else np.zeros(trip.size),
             "lpco_refs": _text(items[p + "lpco"]),

@@ -1,0 +1,84 @@
+"""The riskhub command line, run in-process against the test database."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import orjson
+import pytest
+from sqlalchemy import Engine
+from typer.testing import CliRunner
+
+from riskhub.cli import app
+from riskhub.cli.ingest import EXIT_SOME_REJECTED
+from riskhub.settings import get_settings
+from tests.helpers import rows, write_csv
+
+runner = CliRunner()
+
+
+def test_synth_then_ingest_then_stats(engine: Engine, tmp_path: Path) -> None:
+    out = tmp_path / "t.jsonl"
+    result = runner.invoke(app, ["synth", "--days", "2", "--seed", "3", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    assert "declarations" in result.output
+    loaded = runner.invoke(app, ["ingest", "--json", str(out)])
+    assert loaded.exit_code == 0, loaded.output
+    summary = orjson.loads(loaded.stdout.strip().splitlines()[-1])
+    assert summary["stored"] > 0 and summary["rejected_rows"] == 0
+    stats = orjson.loads(runner.invoke(app, ["stats", "--json"]).stdout)
+    assert stats["declarations"] == summary["stored"]
+    assert stats["items"] == summary["items"]
+
+
+def test_bad_rows_exit_3_and_are_written_to_the_rejects_file(
+    engine: Engine, tmp_path: Path
+) -> None:
+    path = write_csv(
+        tmp_path / "mixed.csv", rows("OK") + rows("BAD", n_items=1, origin_country="XX")
+    )
+    rejects = tmp_path / "rejects.csv"
+    result = runner.invoke(app, ["ingest", str(path), "--rejects", str(rejects)])
+    assert result.exit_code == EXIT_SOME_REJECTED
+    assert "mixed.csv line 4, field origin_country: unknown country code 'XX'" in result.output
+    with rejects.open() as fh:
+        (row,) = list(csv.DictReader(fh))
+    assert (row["location"], row["field"], row["reference"]) == (
+        "mixed.csv line 4",
+        "origin_country",
+        "BAD",
+    )
+
+
+def test_unknown_format_is_a_usage_error(engine: Engine, tmp_path: Path) -> None:
+    path = write_csv(tmp_path / "a.csv", rows("R1"))
+    result = runner.invoke(app, ["ingest", "--format", "xml", str(path)])
+    assert result.exit_code == 2
+    assert "Unknown format 'xml'" in result.output
+
+
+def test_ingest_refuses_an_unmigrated_database(
+    settings_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("RISKHUB_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    get_settings.cache_clear()
+    path = write_csv(tmp_path / "a.csv", rows("R1"))
+    result = runner.invoke(app, ["ingest", str(path)])
+    assert result.exit_code == 1
+    assert "riskhub db upgrade" in result.output
+
+
+def test_demo_runs_end_to_end_on_a_fresh_sqlite_file(
+    settings_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("RISKHUB_DATABASE_URL")
+    monkeypatch.setenv("RISKHUB_DATA_DIR", str(tmp_path / "demo-var"))
+    get_settings.cache_clear()
+    result = runner.invoke(app, ["demo", "--days", "3", "--trucks-per-day", "50"])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "demo-var" / "riskhub.sqlite3").exists()
+    assert "Declarations by office" in result.output
+    assert "riskhub serve" in result.output
+    again = runner.invoke(app, ["stats", "--json"])
+    assert orjson.loads(again.stdout)["declarations"] > 0
