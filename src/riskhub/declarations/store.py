@@ -17,7 +17,7 @@ from typing import Any, cast
 
 import orjson
 import polars as pl
-from sqlalchemy import Connection, Table, bindparam, delete, select, update
+from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
 
 from riskhub.declarations import fields
 from riskhub.declarations.models import Declaration, DeclarationItem, KnownOutcome
@@ -34,7 +34,8 @@ class BulkWriter:
 
     ``next_ids(conn, table, n)`` returns ``n`` primary keys nobody else will use;
     ``insert(conn, table, frame)`` inserts every row of ``frame``, whose column
-    names are the table's. Neither commits. Implementations:
+    names are the table's; ``prepare_lookups(conn, table)`` makes key lookups in
+    ``table`` fast again after bulk inserts. None commits. Implementations:
     ``SqliteBulkWriter`` (executemany of plain tuples) and
     ``PostgresBulkWriter`` (COPY of CSV that polars writes).
     """
@@ -44,6 +45,9 @@ class BulkWriter:
 
     def insert(self, conn: Connection, table: str, frame: pl.DataFrame) -> None:
         raise NotImplementedError
+
+    def prepare_lookups(self, conn: Connection, table: str) -> None:
+        """Nothing to do unless the database plans queries from statistics."""
 
 
 class SqliteBulkWriter(BulkWriter):
@@ -87,6 +91,21 @@ class PostgresBulkWriter(BulkWriter):
         ):
             copy.write(buffer.getvalue())
 
+    def prepare_lookups(self, conn: Connection, table: str) -> None:
+        # A table that grew by bulk loads has stale planner statistics, and the
+        # planner then scans it whole for every lookup: a load of a million items
+        # slows down quadratically. Autovacuum catches up only a minute later, so
+        # refresh them whenever the table has more than doubled since the last time.
+        reltuples, modified = conn.execute(
+            text(
+                "SELECT c.reltuples, s.n_mod_since_analyze FROM pg_class c "
+                "JOIN pg_stat_user_tables s ON s.relid = c.oid WHERE c.relname = :table"
+            ),
+            {"table": table},
+        ).one()
+        if reltuples < 0 or modified > max(reltuples, 10_000):
+            conn.exec_driver_sql(f"ANALYZE {table}")
+
 
 def writer_for(conn: Connection) -> BulkWriter:
     """The bulk writer for the connection's database."""
@@ -112,6 +131,7 @@ def store_chunk(conn: Connection, rows: pl.DataFrame, *, now: datetime) -> Chunk
     headers = rows.group_by(GROUP, maintain_order=True).agg(
         pl.col(HASH).first(), *(pl.col(n).first() for n in fields.HEADER)
     )
+    writer.prepare_lookups(conn, "declarations")
     known = _existing(conn, headers)
     headers = headers.join(known, on=["party", "reference"], how="left")
     new = headers.filter(pl.col("id").is_null())
