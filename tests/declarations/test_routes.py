@@ -127,3 +127,18 @@ def test_openapi_documents_the_submission_shape(client: TestClient) -> None:
     body = spec["paths"]["/api/v1/declarations"]["post"]["requestBody"]
     refs = [s["$ref"] for s in body["content"]["application/json"]["schema"]["oneOf"]]
     assert refs == ["#/components/schemas/DeclarationIn", "#/components/schemas/DeclarationBatchIn"]
+
+
+def test_oversized_requests_are_refused_plainly(
+    client: TestClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from riskhub.declarations import routes
+
+    monkeypatch.setattr(routes, "MAX_BATCH", 2)
+    response = post(client, {"declarations": [nested("A"), nested("B"), nested("C")]})
+    assert response.status_code == 413
+    assert response.json()["detail"] == "3 declarations in one request; send at most 2 at a time"
+    monkeypatch.setattr(routes, "MAX_BODY_BYTES", 100)
+    response = post(client, nested("A"))
+    assert response.status_code == 413
+    assert "send smaller batches" in response.json()["detail"]

@@ -18,6 +18,7 @@ from riskhub.declarations import schemas, service
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 
 MAX_BATCH = 10_000
+MAX_BODY_BYTES = 64 * 1024 * 1024
 _BODY_DOC = {
     "requestBody": {
         "required": True,
@@ -46,7 +47,10 @@ async def submit_declarations(
     request: Request, response: Response, principal: Principal = Depends(current_principal)
 ) -> schemas.IngestResult:
     """Store good declarations, report bad ones; the same declaration twice is stored once."""
+    declared = request.headers.get("content-length", "")
+    _refuse_if_too_large(int(declared) if declared.isdigit() else 0)
     body = await request.body()
+    _refuse_if_too_large(len(body))
     try:
         payload = orjson.loads(body)
     except orjson.JSONDecodeError as exc:
@@ -114,6 +118,14 @@ def get_declaration(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "declaration not found")
     return found
+
+
+def _refuse_if_too_large(size: int) -> None:
+    if size > MAX_BODY_BYTES:
+        raise HTTPException(
+            status.HTTP_413_CONTENT_TOO_LARGE,
+            f"the body is over {MAX_BODY_BYTES:,} bytes; send smaller batches",
+        )
 
 
 def _batch(payload: Any) -> list[Any]:
