@@ -90,6 +90,9 @@ def test_jsonl_bad_lines_are_reported_with_their_numbers(tmp_path: Path) -> None
                 orjson.dumps({**nested("R3"), "items": [1]}).decode(),
                 "",
                 orjson.dumps(nested("R4")).decode(),
+                orjson.dumps(
+                    {**nested("R5", n_items=1), "items": [nested("R5")["items"][0], 7]}
+                ).decode(),
             ]
         )
     )
@@ -100,6 +103,8 @@ def test_jsonl_bad_lines_are_reported_with_their_numbers(tmp_path: Path) -> None
         ("bad.jsonl line 3", "expected a JSON object"),
         ("bad.jsonl line 4", "'items' must be a non-empty list of goods items"),
         ("bad.jsonl line 5 item 1", "a goods item must be a JSON object"),
+        ("bad.jsonl line 8 item 1", "not stored: item 2 of the same declaration is not an object"),
+        ("bad.jsonl line 8 item 2", "a goods item must be a JSON object"),
     ]
     assert raw.frame.get_column("reference").unique(maintain_order=True).to_list() == ["R1", "R4"]
 

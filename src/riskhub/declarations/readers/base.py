@@ -139,35 +139,30 @@ class RecordCollector:
         if items is None:
             self._row(obj, {}, line=line, where=where, record=None)
             return
+        party, reference = _str_or_none(obj.get("party")), _str_or_none(obj.get("reference"))
+
+        def reject(place: str, field: str, reason: str) -> None:
+            self.problems.append(Problem(place, field, reason, line, party, reference))
+
         if not isinstance(items, list) or not items:
-            self.problems.append(
-                Problem(
-                    where,
-                    "items",
-                    "'items' must be a non-empty list of goods items",
-                    line=line,
-                    party=_str_or_none(obj.get("party")),
-                    reference=_str_or_none(obj.get("reference")),
+            reject(where, "items", "'items' must be a non-empty list of goods items")
+            return
+        broken = [k for k, item in enumerate(items, start=1) if not isinstance(item, dict)]
+        if broken:
+            # A declaration is stored whole or not at all.
+            for k in range(1, len(items) + 1):
+                reject(
+                    f"{where} item {k}",
+                    "",
+                    "a goods item must be a JSON object"
+                    if k in broken
+                    else f"not stored: item {broken[0]} of the same declaration is not an object",
                 )
-            )
             return
         record = self._n_records
         self._n_records += 1
         for k, item in enumerate(items, start=1):
-            item_where = f"{where} item {k}"
-            if not isinstance(item, dict):
-                self.problems.append(
-                    Problem(
-                        item_where,
-                        "",
-                        "a goods item must be a JSON object",
-                        line=line,
-                        party=_str_or_none(obj.get("party")),
-                        reference=_str_or_none(obj.get("reference")),
-                    )
-                )
-                continue
-            self._row(obj, item, line=line, where=item_where, record=record)
+            self._row(obj, item, line=line, where=f"{where} item {k}", record=record)
 
     def _row(
         self,
