@@ -133,12 +133,19 @@ def test_kcs_rows_become_one_item_imports_with_their_labels(tmp_path: Path) -> N
     assert isinstance(reader_for(sample), KcsReader)
     source = pl.read_csv(sample, infer_schema=False)
     batch = validate(KcsReader("ZZ").read(sample), now=NOW)
-    bad_country = source.filter(
-        (pl.col("Country of Origin") == "ZZ") | (pl.col("Country of Departure") == "ZZ")
-    ).height
-    assert batch.accepted.height == source.height - bad_country
+    unknown_origin = source.filter(pl.col("Country of Origin") == "ZZ").height
+    assert batch.accepted.height == source.height - unknown_origin
     for problem in problems_list(batch.problems):
-        assert problem.reason == "unknown country code 'ZZ'"
+        assert (problem.field, problem.reason) == ("origin_country", "missing required field")
+    unknown_dispatch = source.filter(pl.col("Country of Departure") == "ZZ")
+    assert (
+        batch.accepted.filter(
+            pl.col("reference").is_in(unknown_dispatch.get_column("Declaration ID").implode())
+        )
+        .get_column("dispatch_country")
+        .is_null()
+        .all()
+    )
     first = batch.accepted.row(0, named=True)
     src = source.row(0, named=True)
     assert first["reference"] == src["Declaration ID"]

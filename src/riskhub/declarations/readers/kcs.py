@@ -3,7 +3,9 @@
 Each row is an inspected import declaration with one goods item; its fraud
 labels are kept as known control outcomes. Fields with no place in the WCO
 model (import type and use, payment type, tax type, origin indicator, process
-type) are kept in ``extra`` so that models can still use them.
+type) are kept in ``extra`` so that models can still use them. The data set's
+'ZZ' (unknown country) becomes a missing value: an unknown dispatch country is
+allowed, an unknown origin is not, so those few rows are rejected and listed.
 """
 
 from __future__ import annotations
@@ -69,7 +71,7 @@ class KcsReader(Reader):
             importer=c("Importer ID"),
             seller=c("Seller ID"),
             carrier=c("Courier ID"),
-            dispatch_country=c("Country of Departure"),
+            dispatch_country=_known(c("Country of Departure")),
             destination_country=pl.lit("KR"),
             # KCS transport codes are two digits whose first is the WCO mode (10 sea, 40 air).
             transport_mode=c("Mode of Transport").str.slice(0, 1),
@@ -79,7 +81,7 @@ class KcsReader(Reader):
             item_no=pl.lit("1"),
             # Leading zeros were lost where codes were stored as numbers.
             hs_code=c(hs_col).str.zfill(hs_len),
-            origin_country=c("Country of Origin"),
+            origin_country=_known(c("Country of Origin")),
             net_mass=c("Net Mass"),
             customs_value_eur=c("Item Price"),
             duty_rate=c("Tax Rate"),
@@ -99,3 +101,8 @@ class KcsReader(Reader):
         )
         columns = {col: mapped.get_column(col) for col in mapped.columns}
         return RawBatch(finish_frame(columns, lines, locations), empty_problems())
+
+
+def _known(country: pl.Expr) -> pl.Expr:
+    """The data set writes an unknown country as 'ZZ'; riskhub calls that missing."""
+    return pl.when(country != "ZZ").then(country)
