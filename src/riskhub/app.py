@@ -5,7 +5,11 @@ from __future__ import annotations
 from fastapi import FastAPI
 
 from riskhub import __version__
+from riskhub.access.routes import router as access_router
+from riskhub.audit import middleware as audit_middleware
+from riskhub.audit.routes import router as audit_router
 from riskhub.declarations import schemas as declaration_schemas
+from riskhub.declarations.routes import aggregates as aggregates_router
 from riskhub.declarations.routes import router as declarations_router
 
 
@@ -16,7 +20,11 @@ def create_app() -> FastAPI:
         version=__version__,
         description="Customs Risk Information Hub of the CEFTA Parties.",
     )
+    app.include_router(access_router)
     app.include_router(declarations_router)
+    app.include_router(aggregates_router)
+    app.include_router(audit_router)
+    audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])
     def healthz() -> dict[str, str]:

@@ -20,18 +20,39 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; unset means SQLite at <data_dir>/riskhub.sqlite3. "
         "A postgresql+psycopg:// URL switches to PostgreSQL.",
     )
+    admin_database_url: str | None = Field(
+        default=None,
+        description="URL for operators' commands (migrations, bulk loads, audit checks); on "
+        "PostgreSQL the schema owner. Unset means the same as the database URL.",
+    )
     ingest_chunk_declarations: int = Field(
         default=20_000,
         ge=1,
         description="Declarations per ingest transaction; a crash loses at most one chunk "
         "of work in progress, never committed data.",
     )
-    api_tokens: dict[str, str] = Field(
-        default_factory=dict,
-        description="Interim bearer tokens for the API as {token: party}; replaced by users "
-        "and roles stored in the database.",
+    token_days: int = Field(default=90, ge=1, description="Days an API token is valid.")
+    hub_key_file: Path | None = Field(
+        default=None,
+        description="The hub's Ed25519 private key (PEM) that signs audit checkpoints; "
+        "unset means <data_dir>/keys/hub-ed25519.pem, created on first use.",
+    )
+    audit_checkpoint_every: int = Field(
+        default=100, ge=1, description="Sign a checkpoint of a Party's audit chain this often."
+    )
+    retention_years: int = Field(
+        default=10, ge=1, description="Years after lodgement that traders' identities are kept."
     )
     threads: int = Field(default=1, ge=1, description="Worker threads for numeric libraries.")
+
+    @property
+    def effective_hub_key_file(self) -> Path:
+        return self.hub_key_file or self.data_dir / "keys" / "hub-ed25519.pem"
+
+    @property
+    def effective_admin_database_url(self) -> str:
+        """The database URL operators' commands use."""
+        return self.admin_database_url or self.effective_database_url
 
     @property
     def effective_database_url(self) -> str:

@@ -62,6 +62,7 @@ def test_ingest_refuses_an_unmigrated_database(
     settings_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setenv("RISKHUB_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.sqlite3'}")
+    monkeypatch.delenv("RISKHUB_ADMIN_DATABASE_URL")
     get_settings.cache_clear()
     path = write_csv(tmp_path / "a.csv", rows("R1"))
     result = runner.invoke(app, ["ingest", str(path)])
@@ -73,6 +74,7 @@ def test_demo_runs_end_to_end_on_a_fresh_sqlite_file(
     settings_env: None, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.delenv("RISKHUB_DATABASE_URL")
+    monkeypatch.delenv("RISKHUB_ADMIN_DATABASE_URL")
     monkeypatch.setenv("RISKHUB_DATA_DIR", str(tmp_path / "demo-var"))
     get_settings.cache_clear()
     result = runner.invoke(app, ["demo", "--days", "3", "--trucks-per-day", "50"])

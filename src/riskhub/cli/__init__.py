@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from riskhub.cli import db, demo, ingest, serve, stats, synth
+from riskhub.cli import audit, db, demo, ingest, retention, serve, stats, synth, users
 
 app = typer.Typer(
     name="riskhub",
@@ -14,6 +14,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(db.app, name="db")
+app.add_typer(users.app, name="users")
+app.add_typer(audit.app, name="audit")
+app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)
 app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)

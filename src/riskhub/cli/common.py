@@ -7,20 +7,21 @@ from rich.console import Console
 from sqlalchemy import Engine
 
 from riskhub.db import migrate
-from riskhub.db.engine import get_engine
+from riskhub.db.engine import get_admin_engine
+from riskhub.settings import get_settings
 
 console = Console()
 errors = Console(stderr=True)
 
 
 def ready_engine() -> Engine:
-    """The configured database, refusing to work on an out-of-date schema."""
+    """The operators' database engine, refusing to work on an out-of-date schema."""
     head = migrate.head()
-    current = migrate.current()
+    current = migrate.current(get_settings().effective_admin_database_url)
     if current != head:
         errors.print(
             f"[red]The database schema is at {current or 'nothing'}, not {head}.[/] "
             "Run [bold]riskhub db upgrade[/] first."
         )
         raise typer.Exit(1)
-    return get_engine()
+    return get_admin_engine()

@@ -15,7 +15,7 @@ app = typer.Typer(help="Database schema.", no_args_is_help=True)
 def upgrade() -> None:
     """Create or migrate the database schema to the newest version."""
     migrate.upgrade()
-    url = get_settings().effective_database_url
+    url = get_settings().effective_admin_database_url
     console.print(f"Database at revision {migrate.current()} ({_safe(url)}).")
 
 

@@ -10,7 +10,7 @@ from rich.table import Table
 from riskhub.cli.common import console
 from riskhub.cli.ingest import _progress
 from riskhub.db import migrate
-from riskhub.db.engine import get_engine
+from riskhub.db.engine import get_admin_engine
 from riskhub.declarations import service
 from riskhub.reference.crossings import OFFICES
 from riskhub.reference.parties import party_name
@@ -36,7 +36,7 @@ def demo(
     write_traffic(frame, path)
     console.print(f"2. Generated {frame.height:,} goods items over {days} days into {path}.")
 
-    engine = get_engine()
+    engine = get_admin_engine()
     with _progress(path, quiet=False) as report:
         summary = service.ingest_path(
             engine=engine,

@@ -12,6 +12,7 @@ from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from riskhub.db import tenancy
 from riskhub.settings import get_settings
 
 
@@ -19,7 +20,9 @@ def make_engine(url: str, **options: Any) -> Engine:
     """An engine for ``url``; SQLite gets WAL, full fsync and real transactions."""
     parsed = make_url(url)
     if parsed.get_backend_name() != "sqlite":
-        return create_engine(url, pool_pre_ping=True, **options)
+        engine = create_engine(url, pool_pre_ping=True, **options)
+        tenancy.install(engine)
+        return engine
     if parsed.database and parsed.database != ":memory:":
         Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": 60}, **options)
@@ -50,8 +53,13 @@ def engine_for(url: str) -> Engine:
 
 
 def get_engine() -> Engine:
-    """The engine of the configured database."""
+    """The engine the API uses: on PostgreSQL a role bound by row-level security."""
     return engine_for(get_settings().effective_database_url)
+
+
+def get_admin_engine() -> Engine:
+    """The engine of operators' commands (migrations, bulk loads, audit verification)."""
+    return engine_for(get_settings().effective_admin_database_url)
 
 
 @contextmanager

@@ -16,7 +16,7 @@ def alembic_config(url: str | None = None) -> Config:
     """An Alembic config pointing at riskhub's migrations and database."""
     cfg = Config()
     cfg.set_main_option("script_location", str(MIGRATIONS))
-    cfg.set_main_option("sqlalchemy.url", url or get_settings().effective_database_url)
+    cfg.set_main_option("sqlalchemy.url", url or get_settings().effective_admin_database_url)
     return cfg
 
 
@@ -31,7 +31,7 @@ def current(url: str | None = None) -> str | None:
 
     from riskhub.db.engine import engine_for
 
-    with engine_for(url or get_settings().effective_database_url).connect() as conn:
+    with engine_for(url or get_settings().effective_admin_database_url).connect() as conn:
         return MigrationContext.configure(conn).get_current_revision()
 
 

@@ -5,4 +5,6 @@ from __future__ import annotations
 
 def load_all_models() -> None:
     """Import each feature's tables; add new feature packages here."""
+    import riskhub.access.models
+    import riskhub.audit.models
     import riskhub.declarations.models  # noqa: F401

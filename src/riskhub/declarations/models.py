@@ -54,6 +54,8 @@ class Declaration(Base):
     extra: Mapped[str | None] = mapped_column(Text)  # JSON object
     created_at: Mapped[datetime] = mapped_column(DateTime)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+    # Set when the retention period ended and traders' identities were removed.
+    personal_data_purged_at: Mapped[datetime | None] = mapped_column(DateTime)
 
     items: Mapped[list[DeclarationItem]] = relationship(
         back_populates="declaration",
@@ -139,7 +141,7 @@ class IngestRun(Base):
     source: Mapped[str] = mapped_column(Text)
     source_sha256: Mapped[str] = mapped_column(String(64), index=True)
     format: Mapped[str] = mapped_column(String(16))
-    submitted_by_party: Mapped[str | None] = mapped_column(String(2))
+    party: Mapped[str | None] = mapped_column(String(2))  # the API caller's; None for operators
     status: Mapped[str] = mapped_column(
         String(16)
     )  # running, finished (a killed run stays running)

@@ -3,19 +3,24 @@
 from __future__ import annotations
 
 import hashlib
-from typing import Any
+from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
-from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
-from riskhub.access.principal import Principal, current_principal
+from riskhub.access.principal import Principal, require
+from riskhub.access.roles import Permission
 from riskhub.db.engine import get_engine
-from riskhub.db.session import get_session
+from riskhub.db.session import ReadSession
 from riskhub.declarations import schemas, service
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
+aggregates = APIRouter(prefix="/api/v1/aggregates", tags=["aggregates"])
+
+Submitter = Annotated[Principal, Depends(require(Permission.DECLARATIONS_SUBMIT))]
+Reader = Annotated[Principal, Depends(require(Permission.DECLARATIONS_READ))]
+AggregateReader = Annotated[Principal, Depends(require(Permission.AGGREGATES_READ))]
 
 MAX_BATCH = 10_000
 MAX_BODY_BYTES = 64 * 1024 * 1024
@@ -44,7 +49,7 @@ _BODY_DOC = {
     summary="Submit one declaration, or a batch as {'declarations': [...]}",
 )
 async def submit_declarations(
-    request: Request, response: Response, principal: Principal = Depends(current_principal)
+    request: Request, response: Response, principal: Submitter
 ) -> schemas.IngestResult:
     """Store good declarations, report bad ones; the same declaration twice is stored once."""
     declared = request.headers.get("content-length", "")
@@ -64,6 +69,7 @@ async def submit_declarations(
         engine=get_engine(),
         records=records,
         submitted_by_party=principal.party,
+        offices=principal.offices,
         body_sha256=hashlib.sha256(body).hexdigest(),
         where=(lambda i: "declaration") if single else (lambda i: f"declarations[{i}]"),
     )
@@ -85,13 +91,15 @@ def list_declarations(
     reference: str | None = None,
     limit: int = Query(50, ge=1, le=1000),
     offset: int = Query(0, ge=0),
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    *,
+    principal: Reader,
+    session: ReadSession,
 ) -> list[Any]:
-    """Your administration's declarations, newest first."""
+    """Your administration's declarations (an officer's: their offices'), newest first."""
     return service.list_declarations(
         session=session,
         party=principal.party,
+        offices=principal.offices,
         office=office,
         reference=reference,
         limit=limit,
@@ -100,7 +108,7 @@ def list_declarations(
 
 
 @router.get("/stats")
-def declaration_stats(principal: Principal = Depends(current_principal)) -> dict[str, int]:
+def declaration_stats(principal: Reader) -> dict[str, int]:
     """Counts of your administration's declarations, items, amendments and rejected rows."""
     return service.stats(engine=get_engine(), party=principal.party)
 
@@ -108,16 +116,25 @@ def declaration_stats(principal: Principal = Depends(current_principal)) -> dict
 @router.get("/{declaration_id}", response_model=schemas.DeclarationOut)
 def get_declaration(
     declaration_id: int,
-    principal: Principal = Depends(current_principal),
-    session: Session = Depends(get_session),
+    principal: Reader,
+    session: ReadSession,
 ) -> Any:
     """One declaration with its items and earlier versions; another Party's is not found."""
     found = service.get_declaration(
-        session=session, party=principal.party, declaration_id=declaration_id
+        session=session,
+        party=principal.party,
+        declaration_id=declaration_id,
+        offices=principal.offices,
     )
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "declaration not found")
     return found
+
+
+@aggregates.get("/declarations", response_model=list[schemas.PartyCountsOut])
+def declaration_counts(_: AggregateReader) -> list[Any]:
+    """Declarations and items per Party: numbers only, never a declaration or a trader."""
+    return service.counts_by_party(engine=get_engine())
 
 
 def _refuse_if_too_large(size: int) -> None:

@@ -144,3 +144,9 @@ class DeclarationOut(DeclarationSummaryOut):
     updated_at: datetime
     items: list[ItemOut]
     versions: list[VersionOut] = Field(description="earlier versions, kept on amendment")
+
+
+class PartyCountsOut(BaseModel):
+    party: str
+    declarations: int
+    items: int

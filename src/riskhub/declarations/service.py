@@ -92,45 +92,50 @@ def ingest_records(
     records: list[Any],
     submitted_by_party: str,
     body_sha256: str,
+    offices: tuple[str, ...] = (),
     where: Callable[[int], str] = lambda i: f"declarations[{i}]",
 ) -> IngestSummary:
-    """Load declarations sent as JSON objects (the API); a missing party is the sender's."""
+    """Load declarations sent as JSON objects (the API); a missing party is the sender's.
+
+    A caller submits for its own Party only, and an officer only at their offices.
+    """
     collector = RecordCollector()
     for i, record in enumerate(records):
         if isinstance(record, dict) and record.get("party") in (None, ""):
             record = {**record, "party": submitted_by_party}
         collector.add(record, line=i + 1, where=where(i))
-    raw = collector.batch()
+    raw = _only_permitted(collector.batch(), submitted_by_party, offices)
     return _ingest(
-        engine=engine,
-        raw=_only_own_party(raw, submitted_by_party),
-        source="api",
-        sha=body_sha256,
-        fmt="json",
-        submitted_by_party=submitted_by_party,
-        chunk_declarations=len(records) or 1,
+        engine=engine, raw=raw, source="api", sha=body_sha256, fmt="json",
+        submitted_by_party=submitted_by_party, chunk_declarations=len(records) or 1,
         progress=None,
-    )
+    )  # fmt: skip
 
 
-def _only_own_party(raw: RawBatch, party: str) -> RawBatch:
-    """An administration submits its own declarations only; others' rows become problems."""
+def _only_permitted(raw: RawBatch, party: str, offices: tuple[str, ...]) -> RawBatch:
+    """Rows of another Party, or of an office the officer does not work at, become problems."""
     frame = raw.frame
-    foreign = frame.filter(pl.col("party").str.strip_chars().str.to_uppercase() != party)
-    if not foreign.height:
+    claimed_party = pl.col("party").str.strip_chars().str.to_uppercase()
+    claimed_office = pl.col("office").str.strip_chars().str.to_uppercase()
+    foreign = frame.filter(claimed_party != party).select(
+        fields.LINE, fields.LOCATION, pl.lit("party").alias("field"),
+        pl.format(f"declaration belongs to Party '{{}}'; you submit for {party}",
+                  pl.col("party")).alias("reason"),
+        pl.lit(party).alias("party"), "reference",
+    )  # fmt: skip
+    elsewhere = frame.filter(
+        (claimed_party == party) & pl.lit(bool(offices)) & ~claimed_office.is_in(offices)
+    ).select(
+        fields.LINE, fields.LOCATION, pl.lit("office").alias("field"),
+        pl.format(f"you may lodge at {', '.join(offices)} only, not at '{{}}'",
+                  pl.col("office")).alias("reason"),
+        "party", "reference",
+    )  # fmt: skip
+    refused = pl.concat([foreign, elsewhere])
+    if not refused.height:
         return raw
-    extra = foreign.select(
-        fields.LINE,
-        fields.LOCATION,
-        pl.lit("party").alias("field"),
-        pl.format(
-            f"declaration belongs to Party '{{}}'; you submit for {party}", pl.col("party")
-        ).alias("reason"),
-        "party",
-        "reference",
-    )
-    kept = frame.join(foreign.select(fields.LOCATION), on=fields.LOCATION, how="anti")
-    return RawBatch(kept, pl.concat([raw.problems, extra]), raw.ignored_columns)
+    kept = frame.join(refused.select(fields.LOCATION), on=fields.LOCATION, how="anti")
+    return RawBatch(kept, pl.concat([raw.problems, refused]), raw.ignored_columns)
 
 
 def _ingest(
@@ -155,7 +160,7 @@ def _ingest(
         ignored_columns=raw.ignored_columns,
         problems=problems_list(validated.problems),
     )
-    _record_rejections(engine, validated.problems, run_id=run_id, sha=sha)
+    _record_rejections(engine, validated.problems, run_id=run_id, sha=sha, owner=submitted_by_party)
     total, done = validated.declarations, 0
     if progress:
         progress(0, total)
@@ -211,7 +216,7 @@ def _start_run(
                     source=source,
                     source_sha256=sha,
                     format=fmt,
-                    submitted_by_party=party,
+                    party=party,
                     status="running",
                     started_at=now,
                     stored=0,
@@ -226,13 +231,19 @@ def _start_run(
         )
 
 
-def _record_rejections(engine: Engine, problems: pl.DataFrame, *, run_id: int, sha: str) -> None:
-    """Keep every problem; the same source's same problem is kept once, however often loaded."""
+def _record_rejections(
+    engine: Engine, problems: pl.DataFrame, *, run_id: int, sha: str, owner: str | None
+) -> None:
+    """Keep every problem; the same source's same problem is kept once, however often loaded.
+
+    Rejections of an API submission belong to the submitting Party, whatever the
+    rows claimed; an operator's load files each under the Party its row names.
+    """
     rows = [
         {
             "run_id": run_id,
             "sha": sha,
-            "party": p["party"],
+            "party": owner or p["party"],
             "reference": p["reference"],
             "line": p["_line"],
             "location": p["_loc"],
@@ -274,12 +285,15 @@ def _utcnow() -> datetime:
     return datetime.now(UTC).replace(tzinfo=None)
 
 
-def get_declaration(*, session: Session, party: str, declaration_id: int) -> Declaration | None:
-    """One declaration of ``party`` with its items, versions and outcomes; None if not theirs."""
+def get_declaration(
+    *, session: Session, party: str, declaration_id: int, offices: tuple[str, ...] = ()
+) -> Declaration | None:
+    """One declaration of ``party`` (at ``offices``, if given) with its items and versions."""
+    query = select(Declaration).where(Declaration.id == declaration_id, Declaration.party == party)
+    if offices:
+        query = query.where(Declaration.office.in_(offices))
     return session.scalar(
-        select(Declaration)
-        .where(Declaration.id == declaration_id, Declaration.party == party)
-        .options(
+        query.options(
             selectinload(Declaration.items),
             selectinload(Declaration.versions),
             selectinload(Declaration.outcomes),
@@ -291,13 +305,16 @@ def list_declarations(
     *,
     session: Session,
     party: str,
+    offices: tuple[str, ...] = (),
     office: str | None = None,
     reference: str | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> list[Declaration]:
-    """A page of ``party``'s declarations, newest lodgement first."""
+    """A page of ``party``'s declarations (at ``offices``, if given), newest lodgement first."""
     query = select(Declaration).where(Declaration.party == party)
+    if offices:
+        query = query.where(Declaration.office.in_(offices))
     if office:
         query = query.where(Declaration.office == office)
     if reference:
@@ -354,3 +371,26 @@ def known_outcomes_by_kind(*, engine: Engine) -> dict[str, int]:
     )
     with engine.connect() as conn:
         return {kind: int(n) for kind, n in conn.execute(query)}
+
+
+def counts_by_party(*, engine: Engine) -> list[dict[str, Any]]:
+    """Declarations and items per Party, across all Parties: aggregates, nothing else.
+
+    On PostgreSQL row-level security hides other Parties' rows from the API's
+    role, so the numbers come from ``riskhub_declaration_counts()``, a function
+    that runs as the schema owner and returns counts only.
+    """
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            rows = conn.execute(
+                text("SELECT party, declarations, items FROM riskhub_declaration_counts()")
+            )
+        else:
+            d, i = Declaration, DeclarationItem
+            rows = conn.execute(
+                select(d.party, func.count(func.distinct(d.id)), func.count(i.id))
+                .join(i, i.declaration_id == d.id)
+                .group_by(d.party)
+                .order_by(d.party)
+            )
+        return [{"party": p, "declarations": int(n), "items": int(k)} for p, n, k in rows]

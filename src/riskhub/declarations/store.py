@@ -68,7 +68,12 @@ class SqliteBulkWriter(BulkWriter):
 
 
 class PostgresBulkWriter(BulkWriter):
-    """PostgreSQL: keys from the table's sequence, rows through COPY."""
+    """PostgreSQL: keys from the table's sequence; rows through COPY where the role may.
+
+    PostgreSQL refuses COPY FROM into a table under row-level security, which is
+    how the API's role sees every tenant table; that role inserts in batches
+    instead. Operators' bulk loads (schema owner, BYPASSRLS) keep COPY.
+    """
 
     def next_ids(self, conn: Connection, table: str, n: int) -> list[int]:
         result = conn.exec_driver_sql(
@@ -79,6 +84,11 @@ class PostgresBulkWriter(BulkWriter):
 
     def insert(self, conn: Connection, table: str, frame: pl.DataFrame) -> None:
         if not frame.height:
+            return
+        if not _bypasses_row_security(conn):
+            cols = ", ".join(frame.columns)
+            marks = ", ".join(f"%({c})s" for c in frame.columns)
+            conn.exec_driver_sql(f"INSERT INTO {table} ({cols}) VALUES ({marks})", frame.to_dicts())
             return
         buffer = io.BytesIO()
         frame.write_csv(buffer, include_header=False, datetime_format="%Y-%m-%d %H:%M:%S%.6f")
@@ -105,6 +115,18 @@ class PostgresBulkWriter(BulkWriter):
         ).one()
         if reltuples < 0 or modified > max(reltuples, 10_000):
             conn.exec_driver_sql(f"ANALYZE {table}")
+
+
+def _bypasses_row_security(conn: Connection) -> bool:
+    """Whether the connected role is exempt from row-level security (cached per connection)."""
+    info = conn.connection.info
+    if "riskhub_bypass_rls" not in info:
+        info["riskhub_bypass_rls"] = bool(
+            conn.exec_driver_sql(
+                "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+            ).scalar_one()
+        )
+    return bool(info["riskhub_bypass_rls"])
 
 
 def writer_for(conn: Connection) -> BulkWriter:

@@ -21,7 +21,7 @@ from riskhub.declarations.problems import PROBLEM_SCHEMA
 from riskhub.declarations.readers.base import RECORD, RawBatch
 from riskhub.reference.countries import COUNTRY_CODES
 from riskhub.reference.hs import VALID_CHAPTERS
-from riskhub.reference.parties import PARTY_CODES
+from riskhub.reference.parties import DECLARATION_OWNERS
 
 GROUP = "_group"  # one declaration within the batch
 ROUND = "_round"  # 0 for the first occurrence of a (party, reference), 1 for the next...
@@ -229,7 +229,7 @@ def _row_checks(now: datetime) -> list[_Check]:
         ),
         _Check(
             "party",
-            c("party").is_not_null() & ~c("party").is_in(sorted(PARTY_CODES)),
+            c("party").is_not_null() & ~c("party").is_in(sorted(DECLARATION_OWNERS)),
             pl.format("unknown Party code '{}'", c("party")),
         ),
         _Check(

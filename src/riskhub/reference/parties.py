@@ -3,7 +3,8 @@
 Each Party is a tenant. The CEFTA Parties are named in the Strategy; EU Member
 States take part as partners (SEED+ exchange, joint actions). "ZZ" is the
 sandbox tenant that holds benchmark and training data (the public KCS set),
-so that nothing from it is ever mistaken for a real administration's traffic.
+so that nothing from it is ever mistaken for a real administration's traffic;
+"XS" is the CEFTA Secretariat, which sees aggregates and owns no declarations.
 """
 
 from __future__ import annotations
@@ -49,14 +50,24 @@ EU_MEMBER_STATES: dict[str, str] = {
 }
 
 SANDBOX_PARTY = "ZZ"
+SECRETARIAT_PARTY = "XS"  # the CEFTA Secretariat: sees aggregates, owns no declarations
 
-PARTY_CODES: frozenset[str] = (
-    frozenset(CEFTA_PARTIES) | frozenset(EU_MEMBER_STATES) | {SANDBOX_PARTY}
-)
+PARTY_KINDS: dict[str, str] = {
+    **{code: "cefta" for code in CEFTA_PARTIES},
+    **{code: "eu_partner" for code in EU_MEMBER_STATES},
+    SECRETARIAT_PARTY: "secretariat",
+    SANDBOX_PARTY: "sandbox",
+}
+
+PARTY_CODES: frozenset[str] = frozenset(PARTY_KINDS)
+# Who can own declarations: every Party but the Secretariat.
+DECLARATION_OWNERS: frozenset[str] = PARTY_CODES - {SECRETARIAT_PARTY}
 
 
 def party_name(code: str) -> str:
     """The display name of a Party code."""
     if code == SANDBOX_PARTY:
         return "Sandbox (benchmark and training data)"
+    if code == SECRETARIAT_PARTY:
+        return "CEFTA Secretariat"
     return CEFTA_PARTIES.get(code) or EU_MEMBER_STATES.get(code) or code

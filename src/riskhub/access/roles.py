@@ -1,0 +1,46 @@
+"""Roles, and what each may do: the one table of permissions every route consults."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class Role(StrEnum):
+    OFFICER = "officer"  # customs officer at a BCP/CCP, scoped to their office(s)
+    ANALYST = "analyst"  # risk analyst of an administration
+    PARTY_ADMIN = "party_admin"  # manages the users of their administration
+    RMWG = "rmwg"  # member of the Risk Management Working Group
+    SECRETARIAT = "secretariat"  # CEFTA Secretariat: aggregates only
+    AGENCY_OFFICER = "agency_officer"  # phytosanitary, veterinary, market surveillance
+    EU_PARTNER = "eu_partner"  # exchange only
+    AUDITOR = "auditor"  # reads the audit log
+
+
+class Permission(StrEnum):
+    DECLARATIONS_SUBMIT = "declarations:submit"
+    DECLARATIONS_READ = "declarations:read"
+    AGGREGATES_READ = "aggregates:read"
+    USERS_MANAGE = "users:manage"
+    AUDIT_READ = "audit:read"
+
+
+GRANTS: dict[Role, frozenset[Permission]] = {
+    Role.OFFICER: frozenset({Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ}),
+    Role.ANALYST: frozenset(
+        {Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ, Permission.AGGREGATES_READ}
+    ),
+    Role.PARTY_ADMIN: frozenset(
+        {Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ, Permission.USERS_MANAGE}
+    ),
+    Role.RMWG: frozenset({Permission.AGGREGATES_READ}),
+    Role.SECRETARIAT: frozenset({Permission.AGGREGATES_READ}),
+    # Other agencies see the consignments their controls concern once controls exist.
+    Role.AGENCY_OFFICER: frozenset(),
+    Role.EU_PARTNER: frozenset(),
+    Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
+}
+
+
+def allows(role: Role, permission: Permission) -> bool:
+    """Whether ``role`` holds ``permission``."""
+    return permission in GRANTS[role]

@@ -1,0 +1,103 @@
+"""Users and their tokens: create, issue, revoke, disable, authenticate."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from riskhub.access import tokens
+from riskhub.access.models import ApiToken, Office, Party, User
+from riskhub.access.principal import Principal
+from riskhub.access.roles import Role
+
+
+class AccessError(ValueError):
+    """A user or token request that cannot be honoured; the message says why."""
+
+
+def create_user(
+    *, session: Session, party: str, name: str, role: Role, offices: list[str] | None = None,
+    agency: str | None = None, now: datetime,
+) -> User:  # fmt: skip
+    """Add a user of ``party``; officers name their offices, agency officers their agency."""
+    if session.get(Party, party) is None:
+        raise AccessError(f"unknown Party '{party}'")
+    offices = sorted(set(offices or []))
+    if role is Role.OFFICER and not offices:
+        raise AccessError("an officer works at one or more offices: give --office")
+    for code in offices:
+        office = session.get(Office, code)
+        if office is None or office.party != party:
+            raise AccessError(f"office '{code}' is not an office of {party}")
+    if role is Role.AGENCY_OFFICER and not agency:
+        raise AccessError("an agency officer belongs to an agency: give --agency")
+    if session.scalar(select(User.id).where(User.party == party, User.name == name)):
+        raise AccessError(f"{party} already has a user named '{name}'")
+    user = User(
+        party=party, name=name, role=role.value, offices=";".join(offices) or None,
+        agency=agency, disabled=False, created_at=now,
+    )  # fmt: skip
+    session.add(user)
+    session.flush()
+    return user
+
+
+@dataclass(frozen=True, slots=True)
+class IssuedToken:
+    token: str  # the only time the plain token exists
+    token_id: int
+    expires_at: datetime
+
+
+def issue_token(*, session: Session, user: User, days: int, now: datetime) -> IssuedToken:
+    """A new token for ``user``, valid ``days``; the plain token is shown only now."""
+    secret = tokens.new_secret()
+    row = ApiToken(
+        party=user.party, user_id=user.id, secret_hash=tokens.hash_secret(secret),
+        created_at=now, expires_at=now + timedelta(days=days), revoked_at=None,
+    )  # fmt: skip
+    session.add(row)
+    session.flush()
+    return IssuedToken(tokens.format_token(user.party, row.id, secret), row.id, row.expires_at)
+
+
+def revoke_token(*, session: Session, party: str, token_id: int, now: datetime) -> bool:
+    """Revoke one of ``party``'s tokens; False when there is no such token."""
+    row = session.scalar(select(ApiToken).where(ApiToken.id == token_id, ApiToken.party == party))
+    if row is None:
+        return False
+    row.revoked_at = row.revoked_at or now
+    return True
+
+
+def authenticate(*, session: Session, token: str, now: datetime) -> Principal | None:
+    """The principal a bearer token stands for, or None if it is not valid now.
+
+    The session must already act for the token's Party (see ``tokens``).
+    """
+    parts = tokens.parse_token(token)
+    if parts is None:
+        return None
+    found = session.execute(
+        select(ApiToken, User)
+        .join(User, User.id == ApiToken.user_id)
+        .where(ApiToken.id == parts.token_id, ApiToken.party == parts.party)
+    ).one_or_none()
+    if found is None:
+        return None
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= now or user.disabled:
+        return None
+    if not tokens.verified.verify(row.id, parts.secret, row.secret_hash):
+        return None
+    return principal_of(user)
+
+
+def principal_of(user: User) -> Principal:
+    return Principal(
+        user_id=user.id, party=user.party, role=Role(user.role), name=user.name,
+        offices=tuple(user.offices.split(";")) if user.offices else (), agency=user.agency,
+    )  # fmt: skip

@@ -1,0 +1,1 @@
+"""The tamper-evident audit log: records hash-chained per Party, signed checkpoints, checks."""

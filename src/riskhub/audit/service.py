@@ -1,0 +1,197 @@
+"""Audit services: append a record to a Party's chain, sign checkpoints, verify everything."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from sqlalchemy import Engine, insert, select, text, update
+from sqlalchemy.orm import Session
+
+from riskhub.audit import keys
+from riskhub.audit.chain import GENESIS, Entry, checkpoint_message, record_hash
+from riskhub.audit.models import AuditCheckpoint, AuditHead, AuditRecord
+from riskhub.db import tenancy
+from riskhub.settings import get_settings
+
+HUB_CHAIN = "XH"  # records of callers who are nobody yet (bad tokens) and of operators
+
+
+def hub_key() -> Ed25519PrivateKey:
+    """The hub's signing key, from the configured file."""
+    return keys.load_or_create(get_settings().effective_hub_key_file)
+
+
+def append(
+    *, engine: Engine, party: str | None, actor: str, action: str, outcome: str,
+    object: str | None = None, source: str | None = None, now: datetime | None = None,
+) -> int:  # fmt: skip
+    """Add one record to the end of ``party``'s chain (the hub's when None); returns its seq."""
+    chain = party or HUB_CHAIN
+    at = now or datetime.now(UTC).replace(tzinfo=None)
+    every = get_settings().audit_checkpoint_every
+    with tenancy.acting_for(chain), engine.begin() as conn:
+        # Moving the head first locks it: appends to one chain happen one at a time.
+        moved = conn.execute(
+            update(AuditHead).where(AuditHead.party == chain).values(seq=AuditHead.seq + 1)
+        ).rowcount
+        if not moved:
+            conn.execute(
+                text(
+                    "INSERT INTO audit_heads (party, seq, hash) VALUES (:p, 0, :g) "
+                    "ON CONFLICT (party) DO NOTHING"
+                ),
+                {"p": chain, "g": GENESIS},
+            )
+            conn.execute(
+                update(AuditHead).where(AuditHead.party == chain).values(seq=AuditHead.seq + 1)
+            )
+        seq, prev = conn.execute(
+            select(AuditHead.seq, AuditHead.hash).where(AuditHead.party == chain)
+        ).one()
+        entry = Entry(chain, seq, at, actor, action, object, outcome, source)
+        digest = record_hash(prev, entry)
+        conn.execute(
+            insert(AuditRecord).values(
+                party=chain, seq=seq, at=at, actor=actor, action=action, object=object,
+                outcome=outcome, source=source, prev_hash=prev, hash=digest,
+            )
+        )  # fmt: skip
+        conn.execute(update(AuditHead).where(AuditHead.party == chain).values(hash=digest))
+        if seq % every == 0:
+            key = hub_key()
+            conn.execute(
+                insert(AuditCheckpoint).values(
+                    party=chain, seq=seq, hash=digest, at=at,
+                    signature=keys.sign(key, checkpoint_message(chain, seq, digest)),
+                    key_id=keys.key_id(key.public_key()),
+                )
+            )  # fmt: skip
+    return int(seq)
+
+
+def checkpoint_all(*, engine: Engine, now: datetime | None = None) -> int:
+    """Sign a checkpoint at the current end of every chain not yet covered; returns how many."""
+    key = hub_key()
+    at = now or datetime.now(UTC).replace(tzinfo=None)
+    signed = 0
+    with engine.begin() as conn:
+        heads = conn.execute(select(AuditHead.party, AuditHead.seq, AuditHead.hash)).all()
+        for party, seq, digest in heads:
+            exists = conn.execute(
+                select(AuditCheckpoint.id).where(
+                    AuditCheckpoint.party == party, AuditCheckpoint.seq == seq
+                )
+            ).first()
+            if seq == 0 or exists:
+                continue
+            conn.execute(
+                insert(AuditCheckpoint).values(
+                    party=party, seq=seq, hash=digest, at=at,
+                    signature=keys.sign(key, checkpoint_message(party, seq, digest)),
+                    key_id=keys.key_id(key.public_key()),
+                )
+            )  # fmt: skip
+            signed += 1
+    return signed
+
+
+@dataclass(slots=True)
+class Verification:
+    """The outcome of checking every chain: counts, and the first problem of each chain."""
+
+    records: int = 0
+    chains: int = 0
+    checkpoints: int = 0
+    problems: list[str] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def verify(*, engine: Engine) -> Verification:
+    """Check every chain (operators' engine: it must see all Parties' records)."""
+    public = hub_key().public_key()
+    result = Verification()
+    with Session(engine) as session:
+        parties = sorted(
+            {p for (p,) in session.execute(select(AuditRecord.party).distinct())}
+            | {p for (p,) in session.execute(select(AuditHead.party))}
+            | {p for (p,) in session.execute(select(AuditCheckpoint.party).distinct())}
+        )
+        for party in parties:
+            result.chains += 1
+            problem = _verify_chain(session, party, public, result)
+            if problem:
+                result.problems.append(problem)
+    return result
+
+
+def _verify_chain(session: Session, party: str, public: object, result: Verification) -> str | None:
+    records = session.scalars(
+        select(AuditRecord).where(AuditRecord.party == party).order_by(AuditRecord.seq)
+    ).all()
+    hashes: dict[int, str] = {}
+    prev, expected_seq = GENESIS, 1
+    first_problem: str | None = None
+    for rec in records:
+        result.records += 1
+        if first_problem:
+            continue
+        where = f"chain {party}, record #{rec.seq} (id {rec.id})"
+        entry = Entry(rec.party, rec.seq, rec.at, rec.actor, rec.action, rec.object,
+                      rec.outcome, rec.source)  # fmt: skip
+        if rec.seq != expected_seq:
+            first_problem = (
+                f"{where}: expected record #{expected_seq} here; records were deleted or reordered"
+            )
+        elif rec.prev_hash != prev:
+            first_problem = (
+                f"{where}: does not follow record #{rec.seq - 1}; "
+                "records were deleted, inserted or reordered"
+            )
+        elif record_hash(rec.prev_hash, entry) != rec.hash:
+            first_problem = f"{where}: its content was altered after it was written"
+        prev, expected_seq = rec.hash, rec.seq + 1
+        hashes[rec.seq] = rec.hash
+    last = max(hashes, default=0)
+    for cp in session.scalars(
+        select(AuditCheckpoint).where(AuditCheckpoint.party == party).order_by(AuditCheckpoint.seq)
+    ):
+        result.checkpoints += 1
+        if first_problem:
+            continue
+        message = checkpoint_message(cp.party, cp.seq, cp.hash)
+        if not keys.verify(public, message, cp.signature):  # type: ignore[arg-type]
+            first_problem = f"chain {party}, checkpoint at #{cp.seq}: not signed by this hub's key"
+        elif cp.seq > last:
+            first_problem = (
+                f"chain {party}: a signed checkpoint covers record #{cp.seq} but the chain "
+                f"ends at #{last}; records were truncated"
+            )
+        elif hashes.get(cp.seq) != cp.hash:
+            first_problem = (
+                f"chain {party}, record #{cp.seq}: differs from the signed checkpoint; "
+                "the chain was rewritten"
+            )
+    head = session.get(AuditHead, party)
+    if not first_problem and head is not None and head.seq > last:
+        first_problem = (
+            f"chain {party}: its head is at #{head.seq} but the last record is #{last}; "
+            "records were truncated"
+        )
+    return first_problem
+
+
+def list_records(*, session: Session, party: str, limit: int = 100) -> list[AuditRecord]:
+    """The newest records of ``party``'s chain."""
+    return list(
+        session.scalars(
+            select(AuditRecord)
+            .where(AuditRecord.party == party)
+            .order_by(AuditRecord.seq.desc())
+            .limit(limit)
+        )
+    )
