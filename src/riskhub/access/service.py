@@ -25,6 +25,11 @@ def create_user(
     """Add a user of ``party``; officers name their offices, agency officers their agency."""
     if session.get(Party, party) is None:
         raise AccessError(f"unknown Party '{party}'")
+    kind = session.scalar(select(Party.kind).where(Party.code == party))
+    if (role is Role.SECRETARIAT) != (kind == "secretariat"):
+        raise AccessError("the secretariat role belongs to the CEFTA Secretariat (XS) alone")
+    if (role is Role.EU_PARTNER) != (kind == "eu_partner"):
+        raise AccessError("EU partner users, and only they, belong to an EU Member State")
     offices = sorted(set(offices or []))
     if role is Role.OFFICER and not offices:
         raise AccessError("an officer works at one or more offices: give --office")

@@ -10,6 +10,7 @@ from pydantic import BaseModel, ConfigDict
 class AuditRecordOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
+    party: str
     seq: int
     at: datetime
     actor: str

@@ -1,0 +1,198 @@
+"""Every API route × every role × two Parties: the status, no foreign rows, one audit record each.
+
+The routes come from the application's own OpenAPI document, so a new route
+that is not described here fails ``test_every_route_is_in_the_matrix``.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from riskhub.access import service as access
+from riskhub.access.models import User
+from riskhub.access.roles import Permission, Role, allows
+from riskhub.app import create_app
+from riskhub.audit.models import AuditRecord
+from riskhub.declarations import service as declarations
+from tests.helpers import nested
+
+OFFICE = {"RS": "RS-PRE", "MK": "MK-TAB", "HU": "HU-ROS", "HR": "HR-BAJ", "XS": "RS-PRE"}
+PARTIES = {Role.EU_PARTNER: ("HU", "HR"), Role.SECRETARIAT: ("XS",)}
+CEFTA_PAIR = ("RS", "MK")
+VICTIM_ROLE = {"XS": Role.SECRETARIAT, "HU": Role.EU_PARTNER, "HR": Role.EU_PARTNER}
+
+
+def parties_of(role: Role) -> tuple[str, ...]:
+    return PARTIES.get(role, CEFTA_PAIR)
+
+
+def foreign_of(party: str) -> str:
+    """Another Party whose objects the caller must not reach."""
+    return {"RS": "MK", "MK": "RS"}.get(party, "RS")
+
+
+@dataclass
+class World:
+    """Users of every role in every Party, and objects each Party owns."""
+
+    engine: Engine
+    tokens: dict[tuple[Role, str], str] = field(default_factory=dict)
+    declaration: dict[str, int] = field(default_factory=dict)
+    counter: Iterator[int] = field(default_factory=itertools.count)
+
+    def victim_user(self, party: str) -> int:
+        """A fresh user of ``party`` for routes that change a user."""
+        now = datetime.now(UTC).replace(tzinfo=None)
+        with Session(self.engine) as session, session.begin():
+            return access.create_user(
+                session=session, party=party, name=f"victim-{next(self.counter)}",
+                role=VICTIM_ROLE.get(party, Role.ANALYST), now=now,
+            ).id  # fmt: skip
+
+    def victim_token(self, party: str) -> int:
+        now = datetime.now(UTC).replace(tzinfo=None)
+        user_id = self.victim_user(party)
+        with Session(self.engine) as session, session.begin():
+            user = session.get(User, user_id)
+            assert user is not None
+            return access.issue_token(session=session, user=user, days=1, now=now).token_id
+
+
+@dataclass(frozen=True)
+class Case:
+    permission: Permission | None  # None: every authenticated caller
+    status: int  # on the caller's own object
+    target: Callable[[World, str], dict[str, Any]] | None = None  # path params for a Party
+    body: Callable[[World, str], Any] | None = None
+
+
+def _decl_body(world: World, party: str) -> Any:
+    body = nested(f"M{next(world.counter)}", office=OFFICE[party])
+    del body["party"]
+    return body
+
+
+MATRIX: dict[tuple[str, str], Case] = {
+    ("GET", "/api/v1/me"): Case(None, 200),
+    ("GET", "/api/v1/parties"): Case(None, 200),
+    ("GET", "/api/v1/users"): Case(Permission.USERS_MANAGE, 200),
+    ("POST", "/api/v1/users"): Case(
+        Permission.USERS_MANAGE, 201,
+        body=lambda w, p: {"name": f"new-{next(w.counter)}", "role": "analyst"},
+    ),
+    ("PUT", "/api/v1/users/{user_id}/role"): Case(
+        Permission.USERS_MANAGE, 200, target=lambda w, p: {"user_id": w.victim_user(p)},
+        body=lambda w, p: {"role": "auditor"},
+    ),
+    ("POST", "/api/v1/users/{user_id}/disable"): Case(
+        Permission.USERS_MANAGE, 200, target=lambda w, p: {"user_id": w.victim_user(p)}
+    ),
+    ("POST", "/api/v1/users/{user_id}/tokens"): Case(
+        Permission.USERS_MANAGE, 201, target=lambda w, p: {"user_id": w.victim_user(p)}
+    ),
+    ("DELETE", "/api/v1/tokens/{token_id}"): Case(
+        Permission.USERS_MANAGE, 204, target=lambda w, p: {"token_id": w.victim_token(p)}
+    ),
+    ("POST", "/api/v1/declarations"): Case(Permission.DECLARATIONS_SUBMIT, 201, body=_decl_body),
+    ("GET", "/api/v1/declarations"): Case(Permission.DECLARATIONS_READ, 200),
+    ("GET", "/api/v1/declarations/stats"): Case(Permission.DECLARATIONS_READ, 200),
+    ("GET", "/api/v1/declarations/{declaration_id}"): Case(
+        Permission.DECLARATIONS_READ, 200,
+        target=lambda w, p: {"declaration_id": w.declaration.get(p, w.declaration["RS"])},
+    ),
+    ("GET", "/api/v1/aggregates/declarations"): Case(Permission.AGGREGATES_READ, 200),
+    ("GET", "/api/v1/audit"): Case(Permission.AUDIT_READ, 200),
+}  # fmt: skip
+
+
+def api_routes() -> set[tuple[str, str]]:
+    spec = create_app().openapi()
+    return {
+        (method.upper(), path)
+        for path, operations in spec["paths"].items()
+        if path.startswith("/api/")
+        for method in operations
+    }
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    assert api_routes() == set(MATRIX), "describe each new route in MATRIX"
+
+
+@pytest.fixture
+def world(engine: Engine, make_user: Callable[..., str]) -> World:
+    w = World(engine)
+    for role in Role:
+        for party in parties_of(role):
+            offices = [OFFICE[party]] if role is Role.OFFICER else None
+            agency = "phytosanitary" if role is Role.AGENCY_OFFICER else None
+            w.tokens[(role, party)] = make_user(party, role, offices=offices, agency=agency)
+    for party in ("RS", "MK", "HU", "HR"):
+        body = nested(f"OWN-{party}", party=party, office=OFFICE[party])
+        summary = declarations.ingest_records(
+            engine=engine, records=[body], submitted_by_party=party, body_sha256=party
+        )
+        w.declaration[party] = summary.declarations[0]["id"]
+    return w
+
+
+def audit_count(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count(AuditRecord.id))).scalar_one())
+
+
+def expected(case: Case, role: Role, *, own: bool) -> int:
+    if case.permission is not None and not allows(role, case.permission):
+        return 403
+    return case.status if own else 404
+
+
+def check_no_leak(path: str, party: str, payload: Any, engine: Engine) -> None:
+    """Lists hold only the caller's rows; counts are the caller's counts."""
+    if isinstance(payload, list) and path != "/api/v1/parties" and "aggregates" not in path:
+        assert all(row["party"] == party for row in payload), payload
+    if path == "/api/v1/declarations/stats":
+        assert payload == declarations.stats(engine=engine, party=party)
+    if "aggregates" in path:
+        assert all(set(row) == {"party", "declarations", "items"} for row in payload)
+
+
+def test_matrix(world: World, engine: Engine) -> None:
+    failures: list[str] = []
+    calls = 0
+    with TestClient(create_app()) as client:
+        for (method, path), case in MATRIX.items():
+            for role in Role:
+                for party in parties_of(role):
+                    headers = {"Authorization": f"Bearer {world.tokens[(role, party)]}"}
+                    variants = [(True, party)]
+                    if case.target is not None:
+                        variants.append((False, foreign_of(party)))
+                    for own, owner in variants:
+                        params = case.target(world, owner) if case.target else {}
+                        body = case.body(world, party) if case.body else None
+                        before = audit_count(engine)
+                        response = client.request(
+                            method, path.format(**params), headers=headers, json=body
+                        )
+                        calls += 1
+                        want = expected(case, role, own=own)
+                        where = f"{method} {path} as {role.value}@{party} on {owner}'s object"
+                        if response.status_code != want:
+                            failures.append(f"{where}: {response.status_code}, expected {want}")
+                            continue
+                        if audit_count(engine) != before + 1:
+                            failures.append(f"{where}: not exactly one audit record")
+                        if response.status_code == 200:
+                            check_no_leak(path, party, response.json(), engine)
+    print(f"access matrix: {len(MATRIX)} routes, {len(Role)} roles, {calls} calls")
+    assert not failures, "\n".join(failures)
