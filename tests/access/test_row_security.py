@@ -70,14 +70,16 @@ def test_the_app_role_cannot_switch_row_security_off(app_engine: Engine, engine:
             conn.execute(text("SELECT COUNT(*) FROM declarations"))
     with acting_for("RS"), app_engine.connect() as conn, pytest.raises(DBAPIError, match="owner"):
         conn.execute(text("ALTER TABLE declarations DISABLE ROW LEVEL SECURITY"))
-    with acting_for("RS"), app_engine.connect() as conn:
-        with pytest.raises(DBAPIError, match="row-level security"):
-            conn.execute(
-                text(
-                    "INSERT INTO users (party, name, role, disabled, created_at) "
-                    "VALUES ('AL', 'intruder', 'party_admin', false, now())"
-                )
-            )
+    intrude = text(
+        "INSERT INTO users (party, name, role, disabled, created_at) "
+        "VALUES ('AL', 'intruder', 'party_admin', false, now())"
+    )
+    with (
+        acting_for("RS"),
+        app_engine.connect() as conn,
+        pytest.raises(DBAPIError, match="row-level security"),
+    ):
+        conn.execute(intrude)
 
 
 def test_a_pooled_connection_carries_no_party_into_the_next_request(
