@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from fastapi import FastAPI
 
-from riskhub import __version__
+from riskhub import __version__, logs
 from riskhub.access.routes import router as access_router
 from riskhub.audit import middleware as audit_middleware
 from riskhub.audit.routes import router as audit_router
@@ -15,6 +15,7 @@ from riskhub.declarations.routes import router as declarations_router
 
 def create_app() -> FastAPI:
     """A new application instance (tests make their own)."""
+    logs.configure()
     app = FastAPI(
         title="riskhub",
         version=__version__,

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import logging
+
 import typer
 
+from riskhub import logs
 from riskhub.cli import audit, db, demo, ingest, retention, serve, stats, synth, users
 
 app = typer.Typer(
@@ -25,4 +28,6 @@ app.command("serve")(serve.serve)
 
 
 def main() -> None:
+    # The terminal output says what happened; logs carry only warnings and errors here.
+    logs.configure(level=logging.WARNING)
     app()

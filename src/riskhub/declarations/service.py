@@ -26,6 +26,7 @@ from riskhub.declarations.problems import Problem, problems_list
 from riskhub.declarations.readers import RawBatch, RecordCollector, reader_for
 from riskhub.declarations.store import store_chunk
 from riskhub.declarations.validation import GROUP, ValidatedBatch, validate
+from riskhub.logs import log
 from riskhub.reference.parties import SANDBOX_PARTY
 
 Progress = Callable[[int, int], None]  # (declarations done, declarations in all)
@@ -193,6 +194,7 @@ def _ingest(
             .where(IngestRun.id == run_id)
             .values(status="finished", finished_at=_utcnow())
         )
+    log.info("ingest.finished", format=fmt, party=submitted_by_party, **summary.counts())
     return summary
 
 
