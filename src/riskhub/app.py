@@ -6,6 +6,7 @@ from fastapi import FastAPI
 
 from riskhub import __version__, logs
 from riskhub.access.routes import router as access_router
+from riskhub.api_types import ERROR_RESPONSES
 from riskhub.audit import middleware as audit_middleware
 from riskhub.audit.routes import router as audit_router
 from riskhub.declarations import schemas as declaration_schemas
@@ -20,6 +21,7 @@ def create_app() -> FastAPI:
         title="riskhub",
         version=__version__,
         description="Customs Risk Information Hub of the CEFTA Parties.",
+        responses=ERROR_RESPONSES,
     )
     app.include_router(access_router)
     app.include_router(declarations_router)

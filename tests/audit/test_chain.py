@@ -161,3 +161,13 @@ def test_each_api_call_leaves_one_record_saying_who_what_and_how(
     assert records[0].actor.endswith("(analyst)") and records[1].actor == "anonymous"
     assert records[0].source == "testclient"
     assert service.verify(engine=engine).ok
+
+
+def test_odd_paths_are_recorded_not_refused(engine: Engine) -> None:
+    with TestClient(create_app()) as client:
+        response = client.get("/api/v1/" + "x" * 300 + "%00")
+    assert response.status_code == 404
+    with Session(engine) as session:
+        (record,) = session.scalars(select(AuditRecord)).all()
+    assert len(record.action) == 80 and record.outcome == "404"
+    assert service.verify(engine=engine).ok

@@ -176,3 +176,17 @@ def test_any_negative_amount_is_caught_on_its_line(
     assert (target + 2, field) in flagged
     assert batch.accepted.get_column("reference").unique().to_list() == ["GOOD"]
     assert batch.rejected_rows == n_items
+
+
+def test_nul_characters_are_rejected_not_stored() -> None:
+    from riskhub.declarations.readers import RecordCollector
+    from tests.helpers import nested
+
+    collector = RecordCollector()
+    collector.add(nested("R\x001", declarant="bad\x00id"), line=1, where="declaration")
+    batch = validate(collector.batch(), now=NOW)
+    assert batch.accepted.height == 0
+    reasons = {(p.field, p.reason) for p in problems_list(batch.problems)}
+    assert ("declarant", "contains characters that are not text (NUL or invalid bytes)") in reasons
+    assert ("reference", "contains characters that are not text (NUL or invalid bytes)") in reasons
+    assert all("\x00" not in (p.reference or "") for p in problems_list(batch.problems))

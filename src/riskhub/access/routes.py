@@ -13,6 +13,7 @@ from riskhub.access import schemas, service
 from riskhub.access.models import Party, User
 from riskhub.access.principal import CurrentPrincipal, Principal, require
 from riskhub.access.roles import GRANTS, Permission
+from riskhub.api_types import ObjectId
 from riskhub.db.session import ReadSession, WriteSession
 from riskhub.settings import get_settings
 
@@ -61,12 +62,12 @@ def create_user(
             offices=body.offices, agency=body.agency, now=_now(),
         )  # fmt: skip
     except service.AccessError as exc:
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(exc)) from exc
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
 
 
 @router.put("/users/{user_id}/role", response_model=schemas.UserOut)
 def change_role(
-    user_id: int,
+    user_id: ObjectId,
     body: schemas.RoleChangeIn,
     principal: Admin,
     session: WriteSession,
@@ -81,7 +82,7 @@ def change_role(
 
 @router.post("/users/{user_id}/disable", response_model=schemas.UserOut)
 def disable_user(
-    user_id: int, principal: Admin,
+    user_id: ObjectId, principal: Admin,
     session: WriteSession,
 ) -> Any:  # fmt: skip
     """Disable a user of your Party: their tokens stop working at once."""
@@ -94,7 +95,7 @@ def disable_user(
     "/users/{user_id}/tokens", response_model=schemas.TokenOut, status_code=status.HTTP_201_CREATED
 )
 def issue_token(
-    user_id: int, principal: Admin,
+    user_id: ObjectId, principal: Admin,
     session: WriteSession,
 ) -> schemas.TokenOut:  # fmt: skip
     """A new API token for a user of your Party, shown this once."""
@@ -106,7 +107,7 @@ def issue_token(
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT)
 def revoke_token(
-    token_id: int, principal: Admin,
+    token_id: ObjectId, principal: Admin,
     session: WriteSession,
 ) -> None:  # fmt: skip
     """Revoke one of your Party's tokens."""

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskhub.access.roles import Role
+from riskhub.api_types import UtcDateTime
 
 
 class MeOut(BaseModel):
@@ -54,9 +53,9 @@ class UserOut(BaseModel):
     offices: str | None
     agency: str | None
     disabled: bool
-    created_at: datetime
+    created_at: UtcDateTime
 
 
 class TokenOut(BaseModel):
     token: str = Field(description="shown once; only a hash is kept")
-    expires_at: datetime
+    expires_at: UtcDateTime

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from riskhub.access import tokens
-from riskhub.access.models import ApiToken, Office, Party, User
+from riskhub.access.models import Agency, ApiToken, Office, Party, User
 from riskhub.access.principal import Principal
 from riskhub.access.roles import Role
 
@@ -39,6 +39,13 @@ def create_user(
             raise AccessError(f"office '{code}' is not an office of {party}")
     if role is Role.AGENCY_OFFICER and not agency:
         raise AccessError("an agency officer belongs to an agency: give --agency")
+    if agency is not None and role is not Role.AGENCY_OFFICER:
+        raise AccessError("only agency officers belong to an agency")
+    if agency is not None and session.get(Agency, agency) is None:
+        known = ", ".join(session.scalars(select(Agency.code).order_by(Agency.code)))
+        raise AccessError(f"unknown agency '{agency}'; the agencies are {known}")
+    if offices and role is not Role.OFFICER:
+        raise AccessError("only officers are bound to offices")
     if session.scalar(select(User.id).where(User.party == party, User.name == name)):
         raise AccessError(f"{party} already has a user named '{name}'")
     user = User(

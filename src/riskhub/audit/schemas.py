@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from pydantic import BaseModel, ConfigDict
+
+from riskhub.api_types import UtcDateTime
 
 
 class AuditRecordOut(BaseModel):
@@ -12,7 +12,7 @@ class AuditRecordOut(BaseModel):
 
     party: str
     seq: int
-    at: datetime
+    at: UtcDateTime
     actor: str
     action: str
     object: str | None

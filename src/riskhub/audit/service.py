@@ -30,6 +30,10 @@ def append(
     """Add one record to the end of ``party``'s chain (the hub's when None); returns its seq."""
     chain = party or HUB_CHAIN
     at = now or datetime.now(UTC).replace(tzinfo=None)
+    # Whatever a caller sent (a long or odd path, say) must not stop its record being written.
+    actor, action = _fit(actor, 120), _fit(action, 80)
+    object = _fit(object, 200) if object is not None else None
+    source = _fit(source, 80) if source is not None else None
     every = get_settings().audit_checkpoint_every
     with tenancy.acting_for(chain), engine.begin() as conn:
         # Moving the head first locks it: appends to one chain happen one at a time.
@@ -69,6 +73,10 @@ def append(
                 )
             )  # fmt: skip
     return int(seq)
+
+
+def _fit(text: str, size: int) -> str:
+    return text.replace("\x00", "\ufffd")[:size]
 
 
 def checkpoint_all(*, engine: Engine, now: datetime | None = None) -> int:

@@ -3,10 +3,17 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 
+from riskhub.access import service as access
+from riskhub.access.models import User
+from riskhub.access.roles import Role
+from riskhub.audit import service as audit
 from riskhub.cli.common import console
 from riskhub.cli.ingest import _progress
 from riskhub.db import migrate
@@ -71,7 +78,51 @@ def demo(
         f"{totals['amendments']:,} amendments, {totals['rejected_rows']:,} rejected rows. "
         f"Done in {time.perf_counter() - began:.1f} s."
     )
+    tokens = _demo_users(engine)
+    console.print("Demo users, one per role (API tokens valid 30 days; shown once):")
+    for (role, party, name), token in tokens.items():
+        # Plain lines, never wrapped, so that a token can be copied whole.
+        typer.echo(f"  {role.value:<15} {party}  {name:<17} {token}")
+    analyst = tokens[(Role.ANALYST, "RS", "demo-analyst")]
     console.print(
-        "Next: [bold]riskhub serve[/] starts the API (OpenAPI at http://127.0.0.1:8000/docs); "
-        'give callers tokens with RISKHUB_API_TOKENS=\'{"<token>": "RS"}\'.'
+        "Next: [bold]riskhub serve[/] starts the API (OpenAPI at http://127.0.0.1:8000/docs). "
+        "Then, as Serbia's analyst:"
     )
+    typer.echo(
+        f"  curl -H 'Authorization: Bearer {analyst}' "
+        "'http://127.0.0.1:8000/api/v1/declarations?limit=3'"
+    )
+    console.print("Every call is in the audit log; [bold]riskhub audit verify[/] checks it.")
+
+
+DEMO_USERS: tuple[tuple[Role, str, str, str | None, str | None], ...] = (
+    (Role.OFFICER, "RS", "demo-officer", "RS-PRE", None),
+    (Role.ANALYST, "RS", "demo-analyst", None, None),
+    (Role.PARTY_ADMIN, "RS", "demo-admin", None, None),
+    (Role.RMWG, "MK", "demo-rmwg", None, None),
+    (Role.AGENCY_OFFICER, "RS", "demo-phyto", None, "phytosanitary"),
+    (Role.AUDITOR, "RS", "demo-auditor", None, None),
+    (Role.SECRETARIAT, "XS", "demo-secretariat", None, None),
+    (Role.EU_PARTNER, "HU", "demo-eu-partner", None, None),
+)
+
+
+def _demo_users(engine: Engine) -> dict[tuple[Role, str, str], str]:
+    """One user per role (created once), each with a fresh 30-day token."""
+    now = datetime.now(UTC).replace(tzinfo=None)
+    tokens: dict[tuple[Role, str, str], str] = {}
+    with Session(engine) as session, session.begin():
+        for role, party, name, office, agency in DEMO_USERS:
+            user = session.scalar(select(User).where(User.party == party, User.name == name))
+            if user is None:
+                user = access.create_user(
+                    session=session, party=party, name=name, role=role,
+                    offices=[office] if office else None, agency=agency, now=now,
+                )  # fmt: skip
+            issued = access.issue_token(session=session, user=user, days=30, now=now)
+            tokens[(role, party, name)] = issued.token
+    for (_, party, _), token in tokens.items():
+        token_id = token.split(".")[2]
+        audit.append(engine=engine, party=party, actor="cli", action="tokens.issue",
+                     object=f"token:{token_id}", outcome="issued", source="cli")  # fmt: skip
+    return tokens

@@ -11,6 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission
+from riskhub.api_types import ObjectId
 from riskhub.db.engine import get_engine
 from riskhub.db.session import ReadSession
 from riskhub.declarations import schemas, service
@@ -90,7 +91,7 @@ def list_declarations(
     office: str | None = None,
     reference: str | None = None,
     limit: int = Query(50, ge=1, le=1000),
-    offset: int = Query(0, ge=0),
+    offset: int = Query(0, ge=0, le=10**9),
     *,
     principal: Reader,
     session: ReadSession,
@@ -115,7 +116,7 @@ def declaration_stats(principal: Reader) -> dict[str, int]:
 
 @router.get("/{declaration_id}", response_model=schemas.DeclarationOut)
 def get_declaration(
-    declaration_id: int,
+    declaration_id: ObjectId,
     principal: Reader,
     session: ReadSession,
 ) -> Any:

@@ -7,6 +7,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from riskhub.api_types import UtcDateTime
+
 
 class ItemIn(BaseModel):
     """A goods item as submitted. Values are checked by riskhub's validator, not here."""
@@ -106,7 +108,7 @@ class VersionOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
     version: int
-    superseded_at: datetime
+    superseded_at: UtcDateTime
 
 
 class DeclarationSummaryOut(BaseModel):
@@ -118,7 +120,7 @@ class DeclarationSummaryOut(BaseModel):
     version: int
     direction: str
     office: str
-    lodged_at: datetime
+    lodged_at: UtcDateTime
     declarant: str
     importer: str | None
     exporter: str | None
@@ -126,7 +128,7 @@ class DeclarationSummaryOut(BaseModel):
 
 class DeclarationOut(DeclarationSummaryOut):
     procedure_code: str | None
-    arrival_at: datetime | None
+    arrival_at: UtcDateTime | None
     seller: str | None
     carrier: str | None
     dispatch_country: str | None
@@ -140,8 +142,8 @@ class DeclarationOut(DeclarationSummaryOut):
     weighbridge_mass: float | None
     export_reference: str | None
     extra: str | None
-    created_at: datetime
-    updated_at: datetime
+    created_at: UtcDateTime
+    updated_at: UtcDateTime
     items: list[ItemOut]
     versions: list[VersionOut] = Field(description="earlier versions, kept on amendment")
 

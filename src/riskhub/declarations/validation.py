@@ -18,7 +18,7 @@ import polars as pl
 from riskhub.declarations import fields
 from riskhub.declarations.fields import Kind
 from riskhub.declarations.problems import PROBLEM_SCHEMA
-from riskhub.declarations.readers.base import RECORD, RawBatch
+from riskhub.declarations.readers.base import RECORD, UNREADABLE, RawBatch
 from riskhub.reference.countries import COUNTRY_CODES
 from riskhub.reference.hs import VALID_CHAPTERS
 from riskhub.reference.parties import DECLARATION_OWNERS
@@ -204,6 +204,10 @@ def _row_checks(now: datetime) -> list[_Check]:
                     pl.format("'{}' " + _KIND_WORDS[spec.kind], raw),
                 )
             )
+        checks.append(
+            _Check(spec.name, raw.str.contains(UNREADABLE, literal=True),
+                   pl.lit("contains characters that are not text (NUL or invalid bytes)"))
+        )  # fmt: skip
         if spec.max_len is not None and spec.kind in (Kind.TEXT, Kind.CODE):
             length = c(spec.name).str.len_chars()
             checks.append(

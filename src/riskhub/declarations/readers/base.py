@@ -22,6 +22,7 @@ from riskhub.declarations import fields
 from riskhub.declarations.problems import PROBLEM_SCHEMA, Problem, problems_frame
 
 RECORD = "_record"  # index of the nested record a row came from; null for flat rows
+UNREADABLE = "\ufffd"  # stands in for characters that cannot be text (NUL, invalid bytes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -74,6 +75,10 @@ def finish_frame(
             if values is not None
             else pl.repeat(None, height, dtype=pl.String, eager=True).alias(name)
         )
+    # NUL cannot be stored as text (PostgreSQL refuses it); mark it visibly, and
+    # the validator rejects any value that carries the mark.
+    for name in fields.ALL:
+        data[name] = data[name].str.replace_all("\x00", UNREADABLE, literal=True)
     data[fields.LINE] = pl.Series(fields.LINE, lines, dtype=pl.Int64)
     data[fields.LOCATION] = pl.Series(fields.LOCATION, locations, dtype=pl.String)
     data[RECORD] = (

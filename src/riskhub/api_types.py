@@ -1,0 +1,36 @@
+"""Types the API schemas share."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Annotated
+
+from fastapi import Path
+from pydantic import AfterValidator, BaseModel
+
+
+def _as_utc(value: datetime) -> datetime:
+    # The database keeps UTC without an offset; RFC 3339 answers need one.
+    return value if value.tzinfo else value.replace(tzinfo=UTC)
+
+
+UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
+
+# Ids in paths fit a 64-bit key, so an absurd number is a 422, never a database error.
+ObjectId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+class ErrorOut(BaseModel):
+    """Why a request was refused, in plain words."""
+
+    detail: str
+
+
+# Answers any route may give besides its own; listed once for the whole API.
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: {"model": ErrorOut, "description": "The request cannot be carried out as sent."},
+    401: {"model": ErrorOut, "description": "No valid API token."},
+    403: {"model": ErrorOut, "description": "Your role may not do this."},
+    404: {"model": ErrorOut, "description": "Not found (or not yours)."},
+    413: {"model": ErrorOut, "description": "Too large: send less at a time."},
+}
