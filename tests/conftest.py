@@ -28,7 +28,7 @@ from riskhub.settings import get_settings
 
 TEST_DATABASE_URL = os.environ.get("RISKHUB_TEST_DATABASE_URL")
 APP_ROLE = "riskhub_app"
-REFERENCE_TABLES = {"parties", "agencies", "offices", "sharing_groups", "sharing_group_members"}
+REFERENCE_TABLES = {"parties", "agencies", "offices"}
 
 
 def is_postgres(url: str) -> bool:

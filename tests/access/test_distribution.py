@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session
 
+from riskhub.access import service as access
 from riskhub.access.distribution import (
     Distribution,
     Sharing,
@@ -57,3 +60,17 @@ def test_shared_documents_carry_pseudonyms_unless_identities_are_shared() -> Non
         owner="RS", distribution=Distribution.CEFTA, tlp=Tlp.GREEN, identities_shared=True
     )
     assert minimise(doc, reader="MK", sharing=open_sharing, key=b"k" * 32) == doc
+
+
+def test_a_stored_sharing_group_decides_who_sees(engine: Engine) -> None:
+    with Session(engine) as session, session.begin():
+        group = access.create_sharing_group(
+            session=session, name="Preševo-Tabanovce and Croatia", members=["RS", "MK", "HR"]
+        )
+        sharing = access.sharing_of(
+            session=session, owner="RS", distribution=Distribution.GROUP, tlp=Tlp.AMBER,
+            group_id=group.id,
+        )  # fmt: skip
+        with pytest.raises(access.AccessError, match="unknown Party QQ"):
+            access.create_sharing_group(session=session, name="bad", members=["RS", "QQ"])
+    assert audience(sharing, ALL) == {"RS", "MK", "HR"}

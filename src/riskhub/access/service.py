@@ -9,7 +9,16 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from riskhub.access import tokens
-from riskhub.access.models import Agency, ApiToken, Office, Party, User
+from riskhub.access.distribution import Distribution, Sharing, Tlp
+from riskhub.access.models import (
+    Agency,
+    ApiToken,
+    Office,
+    Party,
+    SharingGroup,
+    SharingGroupMember,
+    User,
+)
 from riskhub.access.principal import Principal
 from riskhub.access.roles import Role
 
@@ -113,3 +122,31 @@ def principal_of(user: User) -> Principal:
         user_id=user.id, party=user.party, role=Role(user.role), name=user.name,
         offices=tuple(user.offices.split(";")) if user.offices else (), agency=user.agency,
     )  # fmt: skip
+
+
+def create_sharing_group(*, session: Session, name: str, members: list[str]) -> SharingGroup:
+    """A named set of Parties that objects can be distributed to."""
+    unknown = [m for m in members if session.get(Party, m) is None]
+    if unknown:
+        raise AccessError(f"unknown Party {', '.join(unknown)} in sharing group '{name}'")
+    group = SharingGroup(name=name, members=[SharingGroupMember(member=m) for m in set(members)])
+    session.add(group)
+    session.flush()
+    return group
+
+
+def sharing_of(
+    *, session: Session, owner: str, distribution: Distribution, tlp: Tlp,
+    group_id: int | None = None, identities_shared: bool = False,
+) -> Sharing:  # fmt: skip
+    """How an object is shared, with its sharing group's members read from the database."""
+    members: frozenset[str] = frozenset()
+    if distribution is Distribution.GROUP:
+        if group_id is None:
+            raise AccessError("distribution 'group' names a sharing group")
+        members = frozenset(
+            session.scalars(
+                select(SharingGroupMember.member).where(SharingGroupMember.group_id == group_id)
+            )
+        )
+    return Sharing(owner, distribution, tlp, members, identities_shared)
