@@ -7,9 +7,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from sqlalchemy import Engine
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
+from riskhub.audit.models import AuditRecord
 from riskhub.cli import app
 from riskhub.cli.ingest import EXIT_SOME_REJECTED
 from riskhub.settings import get_settings
@@ -30,6 +32,11 @@ def test_synth_then_ingest_then_stats(engine: Engine, tmp_path: Path) -> None:
     stats = orjson.loads(runner.invoke(app, ["stats", "--json"]).stdout)
     assert stats["declarations"] == summary["stored"]
     assert stats["items"] == summary["items"]
+    with Session(engine) as session:
+        (record,) = session.scalars(select(AuditRecord)).all()
+    assert (record.party, record.actor, record.action, record.object) == (
+        "XH", "cli", "declarations.ingest", f"run:{summary['run_id']}",
+    )  # fmt: skip
 
 
 def test_bad_rows_exit_3_and_are_written_to_the_rejects_file(

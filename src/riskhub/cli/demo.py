@@ -51,6 +51,9 @@ def demo(
             chunk_declarations=settings.ingest_chunk_declarations,
             progress=report,
         )
+    audit.append(engine=engine, party=None, actor="cli", action="declarations.ingest",
+                 object=f"run:{summary.run_id}", outcome=f"stored {summary.stored}",
+                 source="cli")  # fmt: skip
     console.print(
         f"3. Loaded: {summary.stored:,} declarations stored, {summary.amended:,} amended, "
         f"{summary.unchanged:,} already there, {summary.rejected_rows:,} rows rejected."

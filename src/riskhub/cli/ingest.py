@@ -10,6 +10,7 @@ import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from riskhub.audit import service as audit
 from riskhub.cli.common import console, errors, ready_engine
 from riskhub.declarations import service
 from riskhub.declarations.problems import Problem
@@ -56,6 +57,12 @@ def ingest(
             except ValueError as exc:
                 errors.print(f"[red]{path}: {exc}[/]")
                 raise typer.Exit(2) from exc
+        audit.append(
+            engine=engine, party=None, actor="cli", action="declarations.ingest",
+            object=f"run:{summary.run_id}", source="cli",
+            outcome=f"stored {summary.stored}, amended {summary.amended}, "
+            f"rejected rows {summary.rejected_rows}",
+        )  # fmt: skip
         target = None
         if summary.problems:
             any_rejected = True
