@@ -5,8 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import Engine, insert, select, text, update
+from cryptography.hazmat.primitives.asymmetric.ed25519 import (
+    Ed25519PrivateKey,
+    Ed25519PublicKey,
+)
+from sqlalchemy import Connection, Engine, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from riskhub.audit import keys
@@ -64,14 +67,7 @@ def append(
         )  # fmt: skip
         conn.execute(update(AuditHead).where(AuditHead.party == chain).values(hash=digest))
         if seq % every == 0:
-            key = hub_key()
-            conn.execute(
-                insert(AuditCheckpoint).values(
-                    party=chain, seq=seq, hash=digest, at=at,
-                    signature=keys.sign(key, checkpoint_message(chain, seq, digest)),
-                    key_id=keys.key_id(key.public_key()),
-                )
-            )  # fmt: skip
+            _sign_checkpoint(conn, hub_key(), party=chain, seq=seq, digest=digest, at=at)
     return int(seq)
 
 
@@ -94,15 +90,21 @@ def checkpoint_all(*, engine: Engine, now: datetime | None = None) -> int:
             ).first()
             if seq == 0 or exists:
                 continue
-            conn.execute(
-                insert(AuditCheckpoint).values(
-                    party=party, seq=seq, hash=digest, at=at,
-                    signature=keys.sign(key, checkpoint_message(party, seq, digest)),
-                    key_id=keys.key_id(key.public_key()),
-                )
-            )  # fmt: skip
+            _sign_checkpoint(conn, key, party=party, seq=seq, digest=digest, at=at)
             signed += 1
     return signed
+
+
+def _sign_checkpoint(
+    conn: Connection, key: Ed25519PrivateKey, *, party: str, seq: int, digest: str, at: datetime
+) -> None:
+    conn.execute(
+        insert(AuditCheckpoint).values(
+            party=party, seq=seq, hash=digest, at=at,
+            signature=keys.sign(key, checkpoint_message(party, seq, digest)),
+            key_id=keys.key_id(key.public_key()),
+        )
+    )  # fmt: skip
 
 
 @dataclass(slots=True)
@@ -137,7 +139,9 @@ def verify(*, engine: Engine) -> Verification:
     return result
 
 
-def _verify_chain(session: Session, party: str, public: object, result: Verification) -> str | None:
+def _verify_chain(
+    session: Session, party: str, public: Ed25519PublicKey, result: Verification
+) -> str | None:
     records = session.scalars(
         select(AuditRecord).where(AuditRecord.party == party).order_by(AuditRecord.seq)
     ).all()
@@ -172,7 +176,7 @@ def _verify_chain(session: Session, party: str, public: object, result: Verifica
         if first_problem:
             continue
         message = checkpoint_message(cp.party, cp.seq, cp.hash)
-        if not keys.verify(public, message, cp.signature):  # type: ignore[arg-type]
+        if not keys.verify(public, message, cp.signature):
             first_problem = f"chain {party}, checkpoint at #{cp.seq}: not signed by this hub's key"
         elif cp.seq > last:
             first_problem = (
