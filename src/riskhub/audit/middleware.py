@@ -8,6 +8,7 @@ from fastapi import FastAPI, Request, Response
 from starlette.concurrency import run_in_threadpool
 
 from riskhub.audit import service
+from riskhub.db import tenancy
 from riskhub.db.engine import get_engine
 
 
@@ -18,6 +19,8 @@ def install(app: FastAPI) -> None:
     async def audit_api_calls(
         request: Request, call_next: Callable[[Request], Awaitable[Response]]
     ) -> Response:
+        # Each request starts acting for nobody, whatever ran before on this task.
+        tenancy.set_party(None)
         if not request.url.path.startswith("/api/"):
             return await call_next(request)
         outcome = "500"
