@@ -91,7 +91,7 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("PUT", "/api/v1/users/{user_id}/role"): Case(
         Permission.USERS_MANAGE, 200, target=lambda w, p: {"user_id": w.victim_user(p)},
-        body=lambda w, p: {"role": "auditor"},
+        body=lambda w, p: {"role": "rmwg"},
     ),
     ("POST", "/api/v1/users/{user_id}/disable"): Case(
         Permission.USERS_MANAGE, 200, target=lambda w, p: {"user_id": w.victim_user(p)}

@@ -194,3 +194,72 @@ def test_users_fit_their_party(engine: Engine, party: str, role: Role, reason: s
             session=session, party=party, name="n", role=role,
             now=datetime.now(UTC).replace(tzinfo=None),
         )  # fmt: skip
+
+
+def test_an_administrator_cannot_escalate_through_other_accounts(
+    client: TestClient, make_user: MakeUser
+) -> None:
+    admin = bearer(make_user("RS", Role.PARTY_ADMIN, name="boss"))
+    for role in ("party_admin", "auditor"):
+        response = client.post(
+            "/api/v1/users", json={"name": f"sock-{role}", "role": role}, headers=admin
+        )
+        assert response.status_code == 403
+        assert f"only an operator manages {role} users" in response.json()["detail"]
+    sock = client.post(
+        "/api/v1/users", json={"name": "sock", "role": "analyst"}, headers=admin
+    ).json()
+    assert (
+        client.put(
+            f"/api/v1/users/{sock['id']}/role", json={"role": "party_admin"}, headers=admin
+        ).status_code
+        == 403
+    )
+    # The first token of a new user, once; never a second one, never an existing user's.
+    assert client.post(f"/api/v1/users/{sock['id']}/tokens", headers=admin).status_code == 201
+    assert client.post(f"/api/v1/users/{sock['id']}/tokens", headers=admin).status_code == 403
+    auditor_id = client.get("/api/v1/me", headers=bearer(make_user("RS", Role.AUDITOR))).json()[
+        "user_id"
+    ]
+    assert client.post(f"/api/v1/users/{auditor_id}/tokens", headers=admin).status_code == 403
+
+
+def test_a_role_change_brings_what_the_role_needs(client: TestClient, make_user: MakeUser) -> None:
+    admin = bearer(make_user("RS", Role.PARTY_ADMIN))
+    user = client.post("/api/v1/users", json={"name": "u", "role": "analyst"}, headers=admin).json()
+    url = f"/api/v1/users/{user['id']}/role"
+    refused = client.put(url, json={"role": "officer"}, headers=admin)
+    assert refused.status_code == 400
+    assert refused.json()["detail"] == "an officer works at one or more offices: give --office"
+    assert (
+        client.put(url, json={"role": "officer", "offices": ["MK-TAB"]}, headers=admin).status_code
+        == 400
+    )
+    officer = client.put(url, json={"role": "officer", "offices": ["RS-PRE"]}, headers=admin).json()
+    assert (officer["role"], officer["offices"]) == ("officer", "RS-PRE")
+    back = client.put(url, json={"role": "analyst"}, headers=admin).json()
+    assert (back["role"], back["offices"]) == ("analyst", None)
+
+
+def test_an_officer_cannot_take_over_another_offices_declaration(
+    client: TestClient, make_user: MakeUser
+) -> None:
+    analyst = bearer(make_user("RS", Role.ANALYST))
+    officer = bearer(make_user("RS", Role.OFFICER, offices=["RS-BAT"]))
+    assert (
+        client.post(
+            "/api/v1/declarations", json=nested("SECRET1", office="RS-GOS"), headers=analyst
+        ).status_code
+        == 201
+    )
+    response = client.post(
+        "/api/v1/declarations", json=nested("SECRET1", office="RS-BAT"), headers=officer
+    )
+    assert response.status_code == 422
+    assert response.json()["declarations"] == []
+    assert (
+        response.json()["problems"][0]["reason"]
+        == "this declaration is lodged at an office you do not work at"
+    )
+    stored = client.get("/api/v1/declarations?reference=SECRET1", headers=analyst).json()[0]
+    assert (stored["office"], stored["version"]) == ("RS-GOS", 1)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -171,3 +172,44 @@ def test_odd_paths_are_recorded_not_refused(engine: Engine) -> None:
         (record,) = session.scalars(select(AuditRecord)).all()
     assert len(record.action) == 80 and record.outcome == "404"
     assert service.verify(engine=engine).ok
+
+
+def test_a_removed_checkpoint_is_found(engine: Engine, every_two: None) -> None:
+    write(engine, "RS", 5)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM audit_checkpoints WHERE party = 'RS' AND seq = 2"))
+    (problem,) = problems(engine)
+    assert problem == "chain RS: the signed checkpoint at #2 was removed"
+
+
+def test_anchors_kept_outside_catch_a_cut_back_or_deleted_chain(
+    engine: Engine, every_two: None, tmp_path: Path
+) -> None:
+    write(engine, "RS", 5)
+    write(engine, "MK", 2)
+    runner = CliRunner()
+    printed = runner.invoke(cli, ["audit", "checkpoint"])
+    assert printed.exit_code == 0, printed.output
+    anchors = tmp_path / "anchors.jsonl"
+    anchors.write_text(
+        "\n".join(line for line in printed.stdout.splitlines() if line.startswith("{"))
+    )
+    assert runner.invoke(cli, ["audit", "verify", "--anchors", str(anchors)]).exit_code == 0
+    # Cut RS back to #3 and hide every trace of #4 and #5, head included; drop MK whole.
+    with engine.begin() as conn:
+        conn.execute(
+            text("DELETE FROM audit_records WHERE (party = 'RS' AND seq > 3) OR party = 'MK'")
+        )
+        conn.execute(
+            text("DELETE FROM audit_checkpoints WHERE (party = 'RS' AND seq > 3) OR party = 'MK'")
+        )
+        conn.execute(text("DELETE FROM audit_heads WHERE party = 'MK'"))
+        last = conn.execute(
+            text("SELECT hash FROM audit_records WHERE party = 'RS' AND seq = 3")
+        ).scalar_one()
+        conn.execute(text(f"UPDATE audit_heads SET seq = 3, hash = '{last}' WHERE party = 'RS'"))
+    assert service.verify(engine=engine).ok  # nothing inside the database can tell...
+    result = runner.invoke(cli, ["audit", "verify", "--anchors", str(anchors)])
+    assert result.exit_code == 1  # ...but the anchors kept outside it can
+    assert "chain RS, record #5: missing the checkpoint kept outside" in result.output
+    assert "chain MK, record #2: missing the checkpoint kept outside" in result.output

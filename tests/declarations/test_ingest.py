@@ -135,3 +135,36 @@ def test_many_chunks_give_the_same_result_as_one(engine: Engine, tmp_path: Path)
     summary = load(engine, path, chunk_declarations=7)
     assert (summary.stored, summary.items) == (30, len(records))
     assert service.stats(engine=engine)["items"] == len(records)
+
+
+def test_a_changed_known_outcome_is_an_amendment(engine: Engine, tmp_path: Path) -> None:
+    service.ingest_path(
+        engine=engine, path=write_csv(tmp_path / "a.csv", rows("R1", known_outcome="compliant"))
+    )
+    again = service.ingest_path(
+        engine=engine,
+        path=write_csv(tmp_path / "b.csv", rows("R1", known_outcome="undervaluation")),
+    )
+    assert again.amended == 1
+    assert service.known_outcomes_by_kind(engine=engine) == {"undervaluation": 2}
+
+
+def test_the_same_bad_body_from_two_parties_is_kept_for_each(engine: Engine) -> None:
+    bad = [{"reference": "X", "items": [{"item_no": 1}]}]
+    for party in ("RS", "MK"):
+        summary = service.ingest_records(
+            engine=engine, records=bad, submitted_by_party=party, body_sha256="same-bytes"
+        )
+        assert summary.rejected_rows == 1
+        assert service.stats(engine=engine, party=party)["rejected_rows"] == 1
+
+
+def test_implausible_dates_and_item_numbers_are_rejected(engine: Engine, tmp_path: Path) -> None:
+    records = rows("OLD", n_items=1, lodged_at="0001-06-01T00:00:00Z") + rows(
+        "BIG", n_items=1, item_no="3000000000"
+    )
+    summary = service.ingest_path(engine=engine, path=write_csv(tmp_path / "odd.csv", records))
+    reasons = {p.field: p.reason for p in summary.problems}
+    assert reasons["lodged_at"] == "0001-06-01 is not a plausible date (years 1900-2100)"
+    assert reasons["item_no"] == "item number 3000000000 must be between 1 and 99999"
+    assert summary.stored == 0

@@ -45,3 +45,16 @@ def test_identities_older_than_the_period_are_purged(engine: Engine, tmp_path: P
 def test_cutoff_handles_leap_days() -> None:
     assert cutoff(datetime(2028, 2, 29, 12), 10) == datetime(2018, 2, 28, 12)
     assert cutoff(datetime(2026, 11, 27), 7) == datetime(2019, 11, 27)
+
+
+def test_an_amendment_after_the_purge_is_purged_again(engine: Engine, tmp_path: Path) -> None:
+    old = rows("OLD", lodged_at="2015-03-01T10:00:00Z")
+    service.ingest_path(engine=engine, path=write_csv(tmp_path / "v1.csv", old))
+    clock = datetime(2026, 6, 1)
+    assert purge_personal_data(engine=engine, years=10, now=clock) == 1
+    amended = rows("OLD", lodged_at="2015-03-01T10:00:00Z", carrier="C9")
+    service.ingest_path(engine=engine, path=write_csv(tmp_path / "v2.csv", amended))
+    assert purge_personal_data(engine=engine, years=10, now=clock) == 1
+    with Session(engine) as session:
+        decl = session.scalars(select(Declaration)).one()
+    assert (decl.importer, decl.carrier, decl.declarant) == (None, None, PURGED)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from riskhub.access import schemas, service
 from riskhub.access.models import Party, User
 from riskhub.access.principal import CurrentPrincipal, Principal, require
-from riskhub.access.roles import GRANTS, Permission
+from riskhub.access.roles import GRANTS, Permission, Role
 from riskhub.api_types import ObjectId
 from riskhub.db.session import ReadSession, WriteSession
 from riskhub.settings import get_settings
@@ -55,7 +55,8 @@ def create_user(
     principal: Admin,
     session: WriteSession,
 ) -> Any:
-    """Add a user to your own Party."""
+    """Add a user to your own Party (officer, analyst, RMWG member or agency officer)."""
+    _grantable(body.role)
     try:
         return service.create_user(
             session=session, party=principal.party, name=body.name, role=body.role,
@@ -76,8 +77,14 @@ def change_role(
     user = _own_user(session, principal, user_id)
     if user.id == principal.user_id:
         raise HTTPException(status.HTTP_403_FORBIDDEN, "you cannot change your own role")
-    user.role = body.role.value
-    return user
+    _grantable(Role(user.role))
+    _grantable(body.role)
+    try:
+        return service.change_role(
+            session=session, user=user, role=body.role, offices=body.offices, agency=body.agency
+        )
+    except service.AccessError as exc:
+        raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
 
 
 @router.post("/users/{user_id}/disable", response_model=schemas.UserOut)
@@ -98,8 +105,18 @@ def issue_token(
     user_id: ObjectId, principal: Admin,
     session: WriteSession,
 ) -> schemas.TokenOut:  # fmt: skip
-    """A new API token for a user of your Party, shown this once."""
+    """The first API token of a user you created, shown this once.
+
+    Later tokens come from an operator (``riskhub users token``): an administrator
+    who could mint tokens for existing users could act as any of them.
+    """
     user = _own_user(session, principal, user_id)
+    _grantable(Role(user.role))
+    if service.has_tokens(session=session, user=user):
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            "this user already received a token; ask an operator for another",
+        )
     days = get_settings().token_days
     issued = service.issue_token(session=session, user=user, days=days, now=_now())
     return schemas.TokenOut(token=issued.token, expires_at=issued.expires_at)
@@ -115,6 +132,14 @@ def revoke_token(
         session=session, party=principal.party, token_id=token_id, now=_now()
     ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "token not found")
+
+
+def _grantable(role: Role) -> None:
+    if role not in service.ADMIN_GRANTABLE:
+        raise HTTPException(
+            status.HTTP_403_FORBIDDEN,
+            f"only an operator manages {role.value} users (riskhub users create)",
+        )
 
 
 def _own_user(session: Session, principal: Principal, user_id: int) -> User:

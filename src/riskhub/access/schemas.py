@@ -41,6 +41,8 @@ class RoleChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
+    offices: list[str] = Field(default_factory=list, description="officers: their offices")
+    agency: str | None = Field(default=None, description="agency officers: their agency")
 
 
 class UserOut(BaseModel):

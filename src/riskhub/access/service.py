@@ -27,22 +27,56 @@ class AccessError(ValueError):
     """A user or token request that cannot be honoured; the message says why."""
 
 
+# What a Party administrator may hand out over the API. Administrators and
+# auditors are made by operators (``riskhub users create``), so that nobody can
+# grant themselves, or an account they hold the token of, more than they have.
+ADMIN_GRANTABLE = frozenset({Role.OFFICER, Role.ANALYST, Role.RMWG, Role.AGENCY_OFFICER})
+
+
 def create_user(
     *, session: Session, party: str, name: str, role: Role, offices: list[str] | None = None,
     agency: str | None = None, now: datetime,
 ) -> User:  # fmt: skip
     """Add a user of ``party``; officers name their offices, agency officers their agency."""
-    if session.get(Party, party) is None:
-        raise AccessError(f"unknown Party '{party}'")
+    offices = _check_role_fits(session, party=party, role=role, offices=offices, agency=agency)
+    if session.scalar(select(User.id).where(User.party == party, User.name == name)):
+        raise AccessError(f"{party} already has a user named '{name}'")
+    user = User(
+        party=party, name=name, role=role.value, offices=";".join(offices) or None,
+        agency=agency, disabled=False, created_at=now,
+    )  # fmt: skip
+    session.add(user)
+    session.flush()
+    return user
+
+
+def change_role(
+    *, session: Session, user: User, role: Role, offices: list[str] | None = None,
+    agency: str | None = None,
+) -> User:  # fmt: skip
+    """Give ``user`` a new role, with the offices or agency that role needs (and no others)."""
+    checked = _check_role_fits(session, party=user.party, role=role, offices=offices, agency=agency)
+    user.role, user.offices, user.agency = role.value, ";".join(checked) or None, agency
+    return user
+
+
+def _check_role_fits(
+    session: Session, *, party: str, role: Role, offices: list[str] | None, agency: str | None
+) -> list[str]:
+    """The user's offices, sorted; AccessError says what does not fit the role or Party."""
     kind = session.scalar(select(Party.kind).where(Party.code == party))
+    if kind is None:
+        raise AccessError(f"unknown Party '{party}'")
     if (role is Role.SECRETARIAT) != (kind == "secretariat"):
         raise AccessError("the secretariat role belongs to the CEFTA Secretariat (XS) alone")
     if (role is Role.EU_PARTNER) != (kind == "eu_partner"):
         raise AccessError("EU partner users, and only they, belong to an EU Member State")
-    offices = sorted(set(offices or []))
-    if role is Role.OFFICER and not offices:
+    checked = sorted(set(offices or []))
+    if role is Role.OFFICER and not checked:
         raise AccessError("an officer works at one or more offices: give --office")
-    for code in offices:
+    if checked and role is not Role.OFFICER:
+        raise AccessError("only officers are bound to offices")
+    for code in checked:
         office = session.get(Office, code)
         if office is None or office.party != party:
             raise AccessError(f"office '{code}' is not an office of {party}")
@@ -53,17 +87,12 @@ def create_user(
     if agency is not None and session.get(Agency, agency) is None:
         known = ", ".join(session.scalars(select(Agency.code).order_by(Agency.code)))
         raise AccessError(f"unknown agency '{agency}'; the agencies are {known}")
-    if offices and role is not Role.OFFICER:
-        raise AccessError("only officers are bound to offices")
-    if session.scalar(select(User.id).where(User.party == party, User.name == name)):
-        raise AccessError(f"{party} already has a user named '{name}'")
-    user = User(
-        party=party, name=name, role=role.value, offices=";".join(offices) or None,
-        agency=agency, disabled=False, created_at=now,
-    )  # fmt: skip
-    session.add(user)
-    session.flush()
-    return user
+    return checked
+
+
+def has_tokens(*, session: Session, user: User) -> bool:
+    """Whether ``user`` was ever given a token."""
+    return session.scalar(select(ApiToken.id).where(ApiToken.user_id == user.id)) is not None
 
 
 @dataclass(frozen=True, slots=True)

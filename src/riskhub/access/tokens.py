@@ -8,7 +8,9 @@ one row to check, so no scan over hashes is needed.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
+import threading
 from collections import OrderedDict
 from dataclasses import dataclass
 
@@ -17,6 +19,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 _hasher = PasswordHasher()
 PREFIX = "rh"
+_PARTY = re.compile(r"[A-Z]{2}")
+_ID = re.compile(r"[1-9][0-9]{0,17}")  # fits a 64-bit key
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,9 +44,10 @@ def parse_token(token: str) -> TokenParts | None:
     if len(parts) != 4 or parts[0] != PREFIX:
         return None
     _prefix, party, token_id, secret = parts
-    if len(party) != 2 or not party.isalpha() or not token_id.isdigit() or len(secret) < 20:
+    # ASCII only: str.isdigit() accepts '²', which int() refuses.
+    if not _PARTY.fullmatch(party) or not _ID.fullmatch(token_id) or len(secret) < 20:
         return None
-    return TokenParts(party.upper(), int(token_id), secret)
+    return TokenParts(party, int(token_id), secret)
 
 
 def hash_secret(secret: str) -> str:
@@ -59,19 +64,22 @@ class _VerifiedCache:
     def __init__(self, size: int = 4096) -> None:
         self._seen: OrderedDict[str, int] = OrderedDict()
         self._size = size
+        self._lock = threading.Lock()  # requests verify from many threads
 
     def verify(self, token_id: int, secret: str, stored_hash: str) -> bool:
         key = hashlib.sha256(f"{token_id}.{secret}.{stored_hash}".encode()).hexdigest()
-        if key in self._seen:
-            self._seen.move_to_end(key)
-            return True
+        with self._lock:
+            if key in self._seen:
+                self._seen.move_to_end(key)
+                return True
         try:
             _hasher.verify(stored_hash, secret)
         except (VerificationError, InvalidHashError):
             return False
-        self._seen[key] = token_id
-        if len(self._seen) > self._size:
-            self._seen.popitem(last=False)
+        with self._lock:
+            self._seen[key] = token_id
+            if len(self._seen) > self._size:
+                self._seen.popitem(last=False)
         return True
 
 

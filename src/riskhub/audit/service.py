@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -121,8 +122,31 @@ class Verification:
         return not self.problems
 
 
-def verify(*, engine: Engine) -> Verification:
-    """Check every chain (operators' engine: it must see all Parties' records)."""
+@dataclass(frozen=True, slots=True)
+class Anchor:
+    """A chain position kept outside the database (what ``riskhub audit checkpoint`` prints)."""
+
+    party: str
+    seq: int
+    hash: str
+
+
+def latest_checkpoints(*, engine: Engine) -> list[Anchor]:
+    """The newest signed checkpoint of every chain, to be kept somewhere else."""
+    with Session(engine) as session:
+        rows = session.scalars(
+            select(AuditCheckpoint).order_by(AuditCheckpoint.party, AuditCheckpoint.seq)
+        ).all()
+    newest = {cp.party: Anchor(cp.party, cp.seq, cp.hash) for cp in rows}
+    return [newest[p] for p in sorted(newest)]
+
+
+def verify(*, engine: Engine, anchors: Sequence[Anchor] = ()) -> Verification:
+    """Check every chain (operators' engine: it must see all Parties' records).
+
+    ``anchors`` kept outside the database catch what nothing inside it can: a
+    chain cut back to before its last checkpoint, or deleted whole.
+    """
     public = hub_key().public_key()
     result = Verification()
     with Session(engine) as session:
@@ -136,6 +160,18 @@ def verify(*, engine: Engine) -> Verification:
             problem = _verify_chain(session, party, public, result)
             if problem:
                 result.problems.append(problem)
+        for anchor in anchors:
+            held = session.scalar(
+                select(AuditRecord.hash).where(
+                    AuditRecord.party == anchor.party, AuditRecord.seq == anchor.seq
+                )
+            )
+            if held != anchor.hash:
+                result.problems.append(
+                    f"chain {anchor.party}, record #{anchor.seq}: "
+                    + ("missing" if held is None else "differs from")
+                    + " the checkpoint kept outside the database; the chain was cut or rewritten"
+                )
     return result
 
 
@@ -188,6 +224,11 @@ def _verify_chain(
                 f"chain {party}, record #{cp.seq}: differs from the signed checkpoint; "
                 "the chain was rewritten"
             )
+    every = get_settings().audit_checkpoint_every
+    signed = set(session.scalars(select(AuditCheckpoint.seq).where(AuditCheckpoint.party == party)))
+    missing = next((k for k in range(every, last + 1, every) if k not in signed), None)
+    if not first_problem and missing is not None:
+        first_problem = f"chain {party}: the signed checkpoint at #{missing} was removed"
     head = session.get(AuditHead, party)
     if not first_problem and head is not None and head.seq > last:
         first_problem = (

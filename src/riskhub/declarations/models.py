@@ -159,7 +159,8 @@ class IngestRejection(Base):
     """A row that was not stored, and why. The same source gives the same rows only once."""
 
     __tablename__ = "ingest_rejections"
-    __table_args__ = (UniqueConstraint("source_sha256", "location", "field"),)
+    # The Party is in the key, so one Party's rejections never hide another's.
+    __table_args__ = (UniqueConstraint("party", "source_sha256", "location", "field"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     run_id: Mapped[int] = mapped_column(ForeignKey("ingest_runs.id", ondelete="CASCADE"))

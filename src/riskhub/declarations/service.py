@@ -105,7 +105,11 @@ def ingest_records(
         if isinstance(record, dict) and record.get("party") in (None, ""):
             record = {**record, "party": submitted_by_party}
         collector.add(record, line=i + 1, where=where(i))
-    raw = _only_permitted(collector.batch(), submitted_by_party, offices)
+    raw = collector.batch()
+    held_elsewhere = (
+        _held_at_other_offices(engine, submitted_by_party, raw.frame, offices) if offices else set()
+    )
+    raw = _only_permitted(raw, submitted_by_party, offices, held_elsewhere)
     return _ingest(
         engine=engine, raw=raw, source="api", sha=body_sha256, fmt="json",
         submitted_by_party=submitted_by_party, chunk_declarations=len(records) or 1,
@@ -113,8 +117,33 @@ def ingest_records(
     )  # fmt: skip
 
 
-def _only_permitted(raw: RawBatch, party: str, offices: tuple[str, ...]) -> RawBatch:
-    """Rows of another Party, or of an office the officer does not work at, become problems."""
+def _held_at_other_offices(
+    engine: Engine, party: str, frame: pl.DataFrame, offices: tuple[str, ...]
+) -> set[str]:
+    """References of ``party`` already stored at an office outside ``offices``."""
+    refs = frame.get_column("reference").drop_nulls().str.strip_chars().unique().to_list()
+    found: set[str] = set()
+    with engine.connect() as conn:
+        for start in range(0, len(refs), 2_000):
+            found.update(
+                conn.execute(
+                    select(Declaration.reference).where(
+                        Declaration.party == party,
+                        Declaration.reference.in_(refs[start : start + 2_000]),
+                        Declaration.office.not_in(offices),
+                    )
+                ).scalars()
+            )
+    return found
+
+
+def _only_permitted(
+    raw: RawBatch, party: str, offices: tuple[str, ...], held_elsewhere: set[str]
+) -> RawBatch:
+    """Rows of another Party, or of an office the officer does not work at, become problems.
+
+    An officer may not amend a declaration stored at another office either.
+    """
     frame = raw.frame
     claimed_party = pl.col("party").str.strip_chars().str.to_uppercase()
     claimed_office = pl.col("office").str.strip_chars().str.to_uppercase()
@@ -132,7 +161,16 @@ def _only_permitted(raw: RawBatch, party: str, offices: tuple[str, ...]) -> RawB
                   pl.col("office")).alias("reason"),
         "party", "reference",
     )  # fmt: skip
-    refused = pl.concat([foreign, elsewhere])
+    taken = frame.filter(
+        (claimed_party == party)
+        & claimed_office.is_in(offices)
+        & pl.col("reference").str.strip_chars().is_in(sorted(held_elsewhere))
+    ).select(
+        fields.LINE, fields.LOCATION, pl.lit("reference").alias("field"),
+        pl.lit("this declaration is lodged at an office you do not work at").alias("reason"),
+        "party", "reference",
+    )  # fmt: skip
+    refused = pl.concat([foreign, elsewhere, taken])
     if not refused.height:
         return raw
     kept = frame.join(refused.select(fields.LOCATION), on=fields.LOCATION, how="anti")
@@ -245,7 +283,8 @@ def _record_rejections(
         {
             "run_id": run_id,
             "sha": sha,
-            "party": owner or p["party"],
+            # '' for rows whose Party is unknown, so the unique key still holds for them.
+            "party": owner or p["party"] or "",
             "reference": p["reference"],
             "line": p["_line"],
             "location": p["_loc"],
@@ -261,7 +300,7 @@ def _record_rejections(
                     "INSERT INTO ingest_rejections (run_id, source_sha256, party, reference, "
                     "line, location, field, reason) VALUES (:run_id, :sha, :party, :reference, "
                     ":line, :location, :field, :reason) "
-                    "ON CONFLICT (source_sha256, location, field) DO NOTHING"
+                    "ON CONFLICT (party, source_sha256, location, field) DO NOTHING"
                 ),
                 rows,
             )

@@ -35,7 +35,8 @@ class BulkWriter:
     ``next_ids(conn, table, n)`` returns ``n`` primary keys nobody else will use;
     ``insert(conn, table, frame)`` inserts every row of ``frame``, whose column
     names are the table's; ``prepare_lookups(conn, table)`` makes key lookups in
-    ``table`` fast again after bulk inserts. None commits. Implementations:
+    ``table`` fast again after bulk inserts; ``serialize(conn, parties)`` makes
+    concurrent loads of the same Parties take turns. None commits. Implementations:
     ``SqliteBulkWriter`` (executemany of plain tuples) and
     ``PostgresBulkWriter`` (COPY of CSV that polars writes).
     """
@@ -48,6 +49,12 @@ class BulkWriter:
 
     def prepare_lookups(self, conn: Connection, table: str) -> None:
         """Nothing to do unless the database plans queries from statistics."""
+
+    def serialize(self, conn: Connection, parties: list[str]) -> None:
+        """Make concurrent writers of the same Parties' declarations take turns.
+
+        SQLite has one writer at a time already; the caller's first write took it.
+        """
 
 
 class SqliteBulkWriter(BulkWriter):
@@ -101,6 +108,9 @@ class PostgresBulkWriter(BulkWriter):
         ):
             copy.write(buffer.getvalue())
 
+    def serialize(self, conn: Connection, parties: list[str]) -> None:
+        _postgres_serialize(conn, parties)
+
     def prepare_lookups(self, conn: Connection, table: str) -> None:
         # A table that grew by bulk loads has stale planner statistics, and the
         # planner then scans it whole for every lookup: a load of a million items
@@ -115,6 +125,17 @@ class PostgresBulkWriter(BulkWriter):
         ).one()
         if reltuples < 0 or modified > max(reltuples, 10_000):
             conn.exec_driver_sql(f"ANALYZE {table}")
+
+
+def _postgres_serialize(conn: Connection, parties: list[str]) -> None:
+    # Two requests storing the same new reference would both find it absent and
+    # one would fail on the unique key; a lock per Party, taken in a fixed
+    # order and held to commit, makes the second wait and then see the first.
+    for party in sorted(set(parties)):
+        conn.exec_driver_sql(
+            "SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
+            {"key": f"riskhub.declarations.{party}"},
+        )
 
 
 def _bypasses_row_security(conn: Connection) -> bool:
@@ -153,6 +174,7 @@ def store_chunk(conn: Connection, rows: pl.DataFrame, *, now: datetime) -> Chunk
     headers = rows.group_by(GROUP, maintain_order=True).agg(
         pl.col(HASH).first(), *(pl.col(n).first() for n in fields.HEADER)
     )
+    writer.serialize(conn, headers.get_column("party").unique().to_list())
     writer.prepare_lookups(conn, "declarations")
     known = _existing(conn, headers)
     headers = headers.join(known, on=["party", "reference"], how="left")
@@ -279,7 +301,13 @@ def _supersede(
     conn.execute(
         update(t)
         .where(t.c.id == bindparam("v_id"))
-        .values(**values, version=t.c.version + 1, updated_at=now),
+        .values(
+            **values,
+            version=t.c.version + 1,
+            updated_at=now,
+            # New identities arrive with an amendment: the retention clock applies again.
+            personal_data_purged_at=None,
+        ),
         [
             {"v_" + k: v for k, v in row.items()}
             for row in changed.select(

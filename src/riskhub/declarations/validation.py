@@ -286,7 +286,9 @@ def _row_checks(now: datetime) -> list[_Check]:
             pl.format("duty rate {}% is outside 0-1000%", c("duty_rate")),
         ),
         _Check(
-            "item_no", c("item_no") < 1, pl.format("item number {} must be 1 or more", c("item_no"))
+            "item_no",
+            ~c("item_no").is_between(1, 99_999),
+            pl.format("item number {} must be between 1 and 99999", c("item_no")),
         ),
         _Check(
             "lodged_at",
@@ -311,6 +313,16 @@ def _row_checks(now: datetime) -> list[_Check]:
             pl.lit("must be a JSON object"),
         ),
         *_hs_checks(),
+        *(
+            _Check(
+                name,
+                ~c(name).dt.year().is_between(1900, 2100),
+                pl.format(
+                    "{} is not a plausible date (years 1900-2100)", c(name).dt.strftime("%Y-%m-%d")
+                ),
+            )
+            for name in ("lodged_at", "arrival_at")
+        ),
     ]
     for name in ("dispatch_country", "destination_country", "origin_country"):
         checks.append(
@@ -427,7 +439,8 @@ def _with_rounds_and_hash(accepted: pl.DataFrame) -> pl.DataFrame:
     """Number repeated declarations in input order and fingerprint each declaration's content."""
     keep = [*fields.ALL, fields.LINE, fields.LOCATION, GROUP]
     accepted = accepted.select(keep).sort([GROUP, "item_no"], maintain_order=True)
-    content = [*fields.HEADER, *fields.ITEM]
+    # A changed known outcome is news too: it makes an amendment, not "unchanged".
+    content = [*fields.HEADER, *fields.ITEM, *fields.OUTCOME]
     row_text = pl.concat_str(
         [pl.col(n).cast(pl.String).fill_null("\u2205") for n in content], separator="\x1f"
     )
