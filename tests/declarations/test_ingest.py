@@ -168,3 +168,26 @@ def test_implausible_dates_and_item_numbers_are_rejected(engine: Engine, tmp_pat
     assert reasons["lodged_at"] == "0001-06-01 is not a plausible date (years 1900-2100)"
     assert reasons["item_no"] == "item number 3000000000 must be between 1 and 99999"
     assert summary.stored == 0
+
+
+def test_two_submissions_of_the_same_new_declaration_at_once_store_it_once(
+    engine: Engine, app_engine: Engine
+) -> None:
+    """Both callers find it absent at first; the per-Party lock makes the second wait and see it."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from riskhub.db.tenancy import acting_for
+    from tests.helpers import nested
+
+    def submit(i: int) -> str:
+        with acting_for("RS"):
+            summary = service.ingest_records(
+                engine=app_engine, records=[nested("RACE")], submitted_by_party="RS",
+                body_sha256=f"call-{i}",
+            )  # fmt: skip
+        return str(summary.declarations[0]["status"])
+
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        statuses = sorted(pool.map(submit, range(4)))
+    assert statuses == ["stored", "unchanged", "unchanged", "unchanged"]
+    assert service.stats(engine=engine)["declarations"] == 1
