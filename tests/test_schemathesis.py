@@ -7,6 +7,7 @@ not get it.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from typing import Any
 
@@ -104,7 +105,7 @@ def fuzz(api: Api, examples: int, *, shrink: bool = True) -> None:
 
 
 def test_api_answers_within_its_schema_and_keeps_parties_apart(api: Api) -> None:
-    fuzz(api, examples=25)
+    fuzz(api, examples=int(os.environ.get("RISKHUB_FUZZ_EXAMPLES", "25")))
 
 
 def test_a_missing_party_filter_is_caught(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:

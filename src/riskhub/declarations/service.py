@@ -230,7 +230,12 @@ def _ingest(
         conn.execute(
             update(IngestRun)
             .where(IngestRun.id == run_id)
-            .values(status="finished", finished_at=_utcnow())
+            .values(
+                status="finished",
+                finished_at=_utcnow(),
+                rejected_rows=summary.rejected_rows,
+                duplicate_rows=summary.duplicate_rows,
+            )
         )
     log.info("ingest.finished", format=fmt, party=submitted_by_party, **summary.counts())
     return summary
@@ -293,23 +298,17 @@ def _record_rejections(
         }
         for p in problems.iter_rows(named=True)
     ]
+    if not rows:
+        return
     with engine.begin() as conn:
-        if rows:
-            conn.execute(
-                text(
-                    "INSERT INTO ingest_rejections (run_id, source_sha256, party, reference, "
-                    "line, location, field, reason) VALUES (:run_id, :sha, :party, :reference, "
-                    ":line, :location, :field, :reason) "
-                    "ON CONFLICT (party, source_sha256, location, field) DO NOTHING"
-                ),
-                rows,
-            )
         conn.execute(
-            update(IngestRun)
-            .where(IngestRun.id == run_id)
-            .values(
-                rejected_rows=problems.get_column(fields.LOCATION).n_unique(),
-            )
+            text(
+                "INSERT INTO ingest_rejections (run_id, source_sha256, party, reference, "
+                "line, location, field, reason) VALUES (:run_id, :sha, :party, :reference, "
+                ":line, :location, :field, :reason) "
+                "ON CONFLICT (party, source_sha256, location, field) DO NOTHING"
+            ),
+            rows,
         )
 
 

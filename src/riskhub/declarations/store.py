@@ -180,7 +180,7 @@ def store_chunk(conn: Connection, rows: pl.DataFrame, *, now: datetime) -> Chunk
     headers = headers.join(known, on=["party", "reference"], how="left")
     new = headers.filter(pl.col("id").is_null())
     changed = headers.filter(pl.col("id").is_not_null() & (pl.col("old_hash") != pl.col(HASH)))
-    unchanged = headers.height - new.height - changed.height
+    same = headers.filter(pl.col("old_hash") == pl.col(HASH))
 
     new = new.with_columns(
         pl.Series(
@@ -225,7 +225,6 @@ def store_chunk(conn: Connection, rows: pl.DataFrame, *, now: datetime) -> Chunk
             pl.col("known_critical").alias("critical"),
         ),
     )
-    same = headers.filter(pl.col("old_hash") == pl.col(HASH))
     declarations = pl.concat(
         [
             new.select("party", "reference", "id", "version", pl.lit("stored").alias("status")),
@@ -245,7 +244,7 @@ def store_chunk(conn: Connection, rows: pl.DataFrame, *, now: datetime) -> Chunk
             ),
         ]
     )
-    return ChunkResult(new.height, changed.height, unchanged, items.height, declarations)
+    return ChunkResult(new.height, changed.height, same.height, items.height, declarations)
 
 
 def _existing(conn: Connection, headers: pl.DataFrame) -> pl.DataFrame:
