@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Path
+from fastapi import Path, Query
 from pydantic import AfterValidator, BaseModel
 
 
@@ -18,6 +18,18 @@ UtcDateTime = Annotated[datetime, AfterValidator(_as_utc)]
 
 # Ids in paths fit a 64-bit key, so an absurd number is a 422, never a database error.
 ObjectId = Annotated[int, Path(ge=1, le=2**63 - 1)]
+
+
+def _text_only(value: str | None) -> str | None:
+    # PostgreSQL cannot compare against a NUL character: refuse it here with a
+    # reason instead of letting the database raise a 500.
+    if value is not None and "\x00" in value:
+        raise ValueError("must not contain NUL characters")
+    return value
+
+
+# A free-text filter in a query string (an office code, a reference, a name).
+SearchText = Annotated[str | None, Query(max_length=200), AfterValidator(_text_only)]
 
 
 class ErrorOut(BaseModel):

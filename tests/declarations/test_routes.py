@@ -163,3 +163,13 @@ def test_oversized_requests_are_refused_plainly(
     response = post(client, nested("A"), headers=rs)
     assert response.status_code == 413
     assert "send smaller batches" in response.json()["detail"]
+
+
+def test_nul_in_a_filter_is_a_plain_422_not_a_database_error(
+    client: TestClient, rs: Headers
+) -> None:
+    # PostgreSQL raises on NUL in a bound text parameter; found by fuzzing in CI.
+    for name in ("reference", "office"):
+        response = client.get(f"/api/v1/declarations?{name}=A%00B", headers=rs)
+        assert response.status_code == 422, name
+        assert "NUL" in str(response.json()["detail"]), name

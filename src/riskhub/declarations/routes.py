@@ -11,7 +11,7 @@ from starlette.concurrency import run_in_threadpool
 
 from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission
-from riskhub.api_types import ObjectId
+from riskhub.api_types import ObjectId, SearchText
 from riskhub.db.engine import get_engine
 from riskhub.db.session import ReadSession
 from riskhub.declarations import schemas, service
@@ -88,8 +88,8 @@ async def submit_declarations(
 
 @router.get("", response_model=list[schemas.DeclarationSummaryOut])
 def list_declarations(
-    office: str | None = None,
-    reference: str | None = None,
+    office: SearchText = None,
+    reference: SearchText = None,
     limit: int = Query(50, ge=1, le=1000),
     offset: int = Query(0, ge=0, le=10**9),
     *,
