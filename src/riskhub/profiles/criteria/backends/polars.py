@@ -1,0 +1,88 @@
+"""Criteria as polars expressions: the engine for batches and single declarations."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from functools import reduce
+
+import polars as pl
+
+from riskhub.profiles.criteria import tree as t
+from riskhub.profiles.criteria.backends.base import CriteriaBackend, Lists
+from riskhub.profiles.criteria.backends.derived import DERIVED
+
+
+def column(name: str) -> pl.Expr:
+    derived = DERIVED.get(name)
+    return derived[0] if derived else pl.col(name)
+
+
+class PolarsBackend(CriteriaBackend[pl.Expr]):
+    """Compiles to one boolean ``pl.Expr`` per profile; a missing result counts as no hit."""
+
+    name = "polars"
+
+    def compile(self, node: t.Node, *, lists: Lists) -> pl.Expr:
+        return self.expr(node, lists).fill_null(False)
+
+    def expr(self, node: t.Node, lists: Lists) -> pl.Expr:
+        match node:
+            case t.All(children=children):
+                return reduce(lambda a, b: a & b, (self.expr(c, lists) for c in children))
+            case t.AnyOf(children=children):
+                return reduce(lambda a, b: a | b, (self.expr(c, lists) for c in children))
+            case t.Not(child=child):
+                return ~self.expr(child, lists)
+            case t.Compare(field=name, op=op, value=value):
+                right = (
+                    column(value.field) * value.factor
+                    if isinstance(value, t.FieldRef)
+                    else pl.lit(value)
+                )
+                return _COMPARE[op](column(name), right)
+            case t.Between(field=name, low=low, high=high):
+                return column(name).is_between(low, high, closed="both")
+            case t.InValues(field=name, values=values, negate=negate):
+                test = column(name).is_in(pl.Series(values))
+                return ~test if negate else test
+            case t.InList(field=name, list_name=list_name, negate=negate):
+                test = column(name).is_in(pl.Series(sorted(lists[list_name]), dtype=pl.String))
+                return ~test if negate else test
+            case t.StartsWith(field=name, prefixes=prefixes):
+                return _starts_with(column(name), prefixes)
+            case t.Contains(field=name, prefix=prefix):
+                return (pl.lit(";") + column(name)).str.contains(";" + prefix, literal=True)
+            case t.Missing(field=name, missing=missing):
+                return column(name).is_null() if missing else column(name).is_not_null()
+            case t.DateWindow(field=name, start=start, end=end):
+                return column(name).dt.date().is_between(start, end, closed="both")
+            case t.Weekday(field=name, days=days):
+                return column(name).dt.weekday().is_in(list(days))
+            case t.HourWindow(field=name, start=start, end=end):
+                hour = column(name).dt.hour()
+                if start < end:
+                    return (hour >= start) & (hour < end)
+                return (hour >= start) | (hour < end)
+        raise TypeError(f"no polars form for {node!r}")
+
+
+def _starts_with(value: pl.Expr, prefixes: tuple[str, ...]) -> pl.Expr:
+    # Prefixes of one length become one hashed lookup of a slice, not N string scans.
+    by_length: dict[int, list[str]] = defaultdict(list)
+    for prefix in prefixes:
+        by_length[len(prefix)].append(prefix)
+    tests = [
+        value.str.slice(0, size).is_in(pl.Series(sorted(group), dtype=pl.String))
+        for size, group in sorted(by_length.items())
+    ]
+    return reduce(lambda a, b: a | b, tests)
+
+
+_COMPARE = {
+    "eq": lambda a, b: a == b,
+    "ne": lambda a, b: a != b,
+    "gt": lambda a, b: a > b,
+    "gte": lambda a, b: a >= b,
+    "lt": lambda a, b: a < b,
+    "lte": lambda a, b: a <= b,
+}

@@ -1,0 +1,203 @@
+"""Turn the ``criteria`` part of a profile into the typed tree.
+
+The shape analysts write::
+
+    all:
+      - hs_code: {startswith: ["61", "62"]}
+      - origin_country: [CN, BD]              # a list means "in"
+      - trader: {in_list: watched_traders}
+      - not: {preferential_origin: false}     # a scalar means "equals"
+      - total_gross_mass: {lt: {field: weighbridge_mass, factor: 0.9}}
+      - lodged_at: {weekday: [sat, sun], hour: [22, 6]}
+
+Only the shape is checked here; whether a field exists and whether a value
+suits it is the validators' job, so that all problems are reported at once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from typing import Any
+
+from riskhub.profiles.criteria import tree as t
+from riskhub.profiles.criteria.source import PathKey, Source, SourceError
+
+LOGICAL = ("all", "any", "not")
+WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+
+
+class CriteriaError(SourceError):
+    """The criteria are not in a shape we can read."""
+
+
+def parse(source: Source, path: PathKey = ("criteria",)) -> t.Node:
+    """The tree of the criteria found at ``path`` of the source."""
+    value = source.data
+    for key in path:
+        value = value.get(key) if isinstance(value, dict) else None
+    if value is None:
+        raise CriteriaError(source.loc(path), "a profile needs criteria")
+    return _Parser(source).node(value, path)
+
+
+class _Parser:
+    def __init__(self, source: Source) -> None:
+        self.source = source
+
+    def fail(self, path: PathKey, message: str) -> CriteriaError:
+        return CriteriaError(self.source.loc(path), message)
+
+    def node(self, value: Any, path: PathKey) -> t.Node:
+        if not isinstance(value, dict) or not value:
+            raise self.fail(path, "expected a condition: 'all', 'any', 'not' or a field name")
+        parts = [self.entry(key, inner, (*path, key)) for key, inner in value.items()]
+        return parts[0] if len(parts) == 1 else t.All(tuple(parts), self.source.loc(path))
+
+    def entry(self, key: str, value: Any, path: PathKey) -> t.Node:
+        loc = self.source.loc(path)
+        if key in ("all", "any"):
+            if not isinstance(value, list) or not value:
+                raise self.fail(path, f"'{key}' takes a list of at least one condition")
+            children = tuple(self.node(v, (*path, i)) for i, v in enumerate(value))
+            return t.All(children, loc) if key == "all" else t.AnyOf(children, loc)
+        if key == "not":
+            return t.Not(self.node(value, path), loc)
+        return self.field(key, value, path)
+
+    def field(self, name: str, value: Any, path: PathKey) -> t.Node:
+        if isinstance(value, list):
+            return t.InValues(name, tuple(value), False, self.source.loc(path))
+        if not isinstance(value, dict):
+            return t.Compare(name, "eq", value, self.source.loc(path))
+        if not value:
+            raise self.fail(path, f"no operator given for '{name}'")
+        tests = [self.operator(name, op, arg, (*path, op)) for op, arg in value.items()]
+        return tests[0] if len(tests) == 1 else t.All(tuple(tests), self.source.loc(path))
+
+    def operator(self, name: str, op: str, arg: Any, path: PathKey) -> t.Node:
+        build = OPERATORS.get(op)
+        if build is None:
+            known = ", ".join(OPERATORS)
+            raise self.fail(path, f"unknown operator '{op}' for '{name}' (known: {known})")
+        return build(self, name, arg, path)
+
+    # -- operator readers ------------------------------------------------------------
+
+    @staticmethod
+    def compare(op: t.CompareOp) -> Callable[[_Parser, str, Any, PathKey], t.Node]:
+        def read(self: _Parser, name: str, arg: Any, path: PathKey) -> t.Node:
+            loc = self.source.loc(path)
+            if isinstance(arg, dict):
+                if set(arg) - {"field", "factor"} or "field" not in arg:
+                    raise self.fail(path, "compare to another field as {field: NAME, factor: N}")
+                factor = arg.get("factor", 1)
+                if isinstance(factor, bool) or not isinstance(factor, int | float):
+                    raise self.fail((*path, "factor"), "factor must be a number")
+                return t.Compare(name, op, t.FieldRef(str(arg["field"]), float(factor)), loc)
+            if isinstance(arg, list | type(None)):
+                raise self.fail(path, f"'{OP_NAMES[op]}' takes one value")
+            return t.Compare(name, op, arg, loc)
+
+        return read
+
+    @staticmethod
+    def values(negate: bool) -> Callable[[_Parser, str, Any, PathKey], t.Node]:
+        def read(self: _Parser, name: str, arg: Any, path: PathKey) -> t.Node:
+            if not isinstance(arg, list) or not arg:
+                raise self.fail(path, "give a list of at least one value, e.g. [CN, BD]")
+            return t.InValues(name, tuple(arg), negate, self.source.loc(path))
+
+        return read
+
+    @staticmethod
+    def named_list(negate: bool) -> Callable[[_Parser, str, Any, PathKey], t.Node]:
+        def read(self: _Parser, name: str, arg: Any, path: PathKey) -> t.Node:
+            if not isinstance(arg, str) or not arg:
+                raise self.fail(path, "give the name of a named list")
+            return t.InList(name, arg, negate, self.source.loc(path))
+
+        return read
+
+    def startswith(self, name: str, arg: Any, path: PathKey) -> t.Node:
+        prefixes = arg if isinstance(arg, list) else [arg]
+        if not prefixes or any(isinstance(p, bool | dict | list) for p in prefixes):
+            raise self.fail(path, "give a prefix or a list of prefixes, e.g. ['61', '6204']")
+        # YAML reads 61 as a number; an HS prefix is text (and 0-leading ones must be quoted).
+        return t.StartsWith(name, tuple(str(p) for p in prefixes), self.source.loc(path))
+
+    def contains(self, name: str, arg: Any, path: PathKey) -> t.Node:
+        if not isinstance(arg, str) or not arg:
+            raise self.fail(path, "give the text the value starts with, e.g. PHYTO")
+        return t.Contains(name, arg, self.source.loc(path))
+
+    def between(self, name: str, arg: Any, path: PathKey) -> t.Node:
+        if not isinstance(arg, list) or len(arg) != 2:
+            raise self.fail(path, "'between' takes two values: [low, high]")
+        return t.Between(name, arg[0], arg[1], self.source.loc(path))
+
+    def missing(self, name: str, arg: Any, path: PathKey) -> t.Node:
+        if not isinstance(arg, bool):
+            raise self.fail(path, "'missing' takes true or false")
+        return t.Missing(name, arg, self.source.loc(path))
+
+    def dates(self, name: str, arg: Any, path: PathKey) -> t.Node:
+        if not isinstance(arg, list) or len(arg) != 2:
+            raise self.fail(path, "'dates' takes two dates: [2026-12-01, 2026-12-31]")
+        start, end = (self._date(v, (*path, i)) for i, v in enumerate(arg))
+        if end < start:
+            raise self.fail(path, "the window ends before it starts")
+        return t.DateWindow(name, start, end, self.source.loc(path))
+
+    def _date(self, value: Any, path: PathKey) -> date:
+        if isinstance(value, datetime):
+            return value.date()
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(str(value))
+        except ValueError:
+            raise self.fail(path, f"'{value}' is not a date (write YYYY-MM-DD)") from None
+
+    def weekday(self, name: str, arg: Any, path: PathKey) -> t.Node:
+        days = arg if isinstance(arg, list) else [arg]
+        out = []
+        for i, day in enumerate(days):
+            number = WEEKDAYS.get(str(day).lower()[:3])
+            if number is None:
+                raise self.fail((*path, i), f"'{day}' is not a weekday (mon ... sun)")
+            out.append(number)
+        return t.Weekday(name, tuple(sorted(set(out))), self.source.loc(path))
+
+    def hour(self, name: str, arg: Any, path: PathKey) -> t.Node:
+        ok = isinstance(arg, list) and len(arg) == 2
+        if not ok or any(isinstance(h, bool) or not isinstance(h, int) for h in arg):
+            raise self.fail(path, "'hour' takes [from, to] in whole hours, e.g. [22, 6]")
+        start, end = arg
+        if not (0 <= start <= 23 and 0 <= end <= 24) or start == end:
+            raise self.fail(path, "hours run from 0 to 24 and the window cannot be empty")
+        return t.HourWindow(name, start, end, self.source.loc(path))
+
+
+OP_NAMES: dict[t.CompareOp, str] = {
+    "eq": "equals",
+    "ne": "not_equals",
+    "gt": "gt",
+    "gte": "gte",
+    "lt": "lt",
+    "lte": "lte",
+}
+OPERATORS: dict[str, Callable[[_Parser, str, Any, PathKey], t.Node]] = {
+    **{word: _Parser.compare(op) for op, word in OP_NAMES.items()},
+    "in": _Parser.values(False),
+    "not_in": _Parser.values(True),
+    "in_list": _Parser.named_list(False),
+    "not_in_list": _Parser.named_list(True),
+    "startswith": _Parser.startswith,
+    "contains": _Parser.contains,
+    "between": _Parser.between,
+    "missing": _Parser.missing,
+    "dates": _Parser.dates,
+    "weekday": _Parser.weekday,
+    "hour": _Parser.hour,
+}
