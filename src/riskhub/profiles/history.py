@@ -101,19 +101,23 @@ def _traders(rows: pl.DataFrame) -> pl.DataFrame:
     route = [*trader, "dispatch_country", "office"]
     has_trader = pl.col("_trader").is_not_null()
     one = pl.col("_one")
-    features = declarations.with_columns(pl.lit(1, pl.Int32).alias("_one")).with_columns(
-        trader_declarations_90d=one.rolling_sum_by(
-            "lodged_at", ACTIVITY_WINDOW, closed="left"
-        ).over(trader),
-        trader_hits_365d=pl.col("_hit")
-        .rolling_sum_by("lodged_at", HITS_WINDOW, closed="left")
-        .over(trader),
-        _first=pl.col("lodged_at").min().over(trader),
-        _first_on_route=pl.col("lodged_at").min().over(route),
-    ).with_columns(
-        trader_age_days=(pl.col("lodged_at") - pl.col("_first")).dt.total_days(),
-        new_trader=pl.col("_first") == pl.col("lodged_at"),
-        new_route=pl.col("_first_on_route") == pl.col("lodged_at"),
+    features = (
+        declarations.with_columns(pl.lit(1, pl.Int32).alias("_one"))
+        .with_columns(
+            trader_declarations_90d=one.rolling_sum_by(
+                "lodged_at", ACTIVITY_WINDOW, closed="left"
+            ).over(trader),
+            trader_hits_365d=pl.col("_hit")
+            .rolling_sum_by("lodged_at", HITS_WINDOW, closed="left")
+            .over(trader),
+            _first=pl.col("lodged_at").min().over(trader),
+            _first_on_route=pl.col("lodged_at").min().over(route),
+        )
+        .with_columns(
+            trader_age_days=(pl.col("lodged_at") - pl.col("_first")).dt.total_days(),
+            new_trader=pl.col("_first") == pl.col("lodged_at"),
+            new_route=pl.col("_first_on_route") == pl.col("lodged_at"),
+        )
     )
     names = ["trader_age_days", "trader_declarations_90d", "trader_hits_365d"]
     return features.select(

@@ -1,0 +1,82 @@
+"""A profile ready to evaluate: its document's meaning plus compiled criteria."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
+
+from riskhub.profiles.criteria.backends import PolarsBackend
+from riskhub.profiles.criteria.sentences import describe
+from riskhub.profiles.criteria.tree import Node
+from riskhub.profiles.document import ProfileDocument
+
+
+@dataclass(frozen=True)
+class CompiledProfile:
+    id: int
+    owner: str
+    code: str
+    version: int
+    title: str
+    channel: str
+    agencies: tuple[str, ...]
+    checklist: tuple[str, ...]
+    weight: int
+    select_share: float
+    direction: str
+    parties: frozenset[str]  # where it applies; the owner's own when the document names none
+    offices: frozenset[str]
+    valid_from: date | None
+    valid_to: date | None
+    criteria: Node
+    expr: pl.Expr
+    sentence: str
+
+    def applies(self) -> pl.Expr:
+        """Rows this profile may judge: its direction, scope and validity."""
+        test = pl.col("party").is_in(sorted(self.parties))
+        if self.direction != "ANY":
+            test &= pl.col("direction") == self.direction
+        if self.offices:
+            test &= pl.col("office").is_in(sorted(self.offices))
+        day = pl.col("lodged_at").dt.date()
+        if self.valid_from:
+            test &= day >= self.valid_from
+        if self.valid_to:
+            test &= day <= self.valid_to
+        return test
+
+
+def compile_profile(
+    *,
+    id: int,
+    owner: str,
+    version: int,
+    document: ProfileDocument,
+    criteria: Node,
+    lists: Mapping[str, Collection[str]],
+) -> CompiledProfile:
+    """Compile a read profile; ``lists`` are the named lists as its owner sees them."""
+    return CompiledProfile(
+        id=id,
+        owner=owner,
+        code=document.code,
+        version=version,
+        title=document.title,
+        channel=str(document.action.channel),
+        agencies=tuple(document.action.agencies),
+        checklist=tuple(document.action.checklist),
+        weight=document.weight,
+        select_share=document.select_share,
+        direction=document.direction,
+        parties=frozenset(document.scope.parties or [owner]),
+        offices=frozenset(document.scope.offices),
+        valid_from=document.valid_from,
+        valid_to=document.valid_to,
+        criteria=criteria,
+        expr=PolarsBackend().compile(criteria, lists=lists),
+        sentence=describe(criteria),
+    )

@@ -1,0 +1,54 @@
+"""Which profiles fire on which declarations: all profiles over all item rows, in polars.
+
+A profile fires on a declaration when its criteria hold for at least one goods
+item. All profiles are evaluated in one lazy query so polars shares common
+sub-expressions (the same unit value, the same HS slice) across profiles and
+spreads the work over the cores.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+from riskhub.profiles.compiled import CompiledProfile
+
+KEY = ("party", "reference")
+
+
+def hit_matrix(frame: pl.DataFrame, profiles: Sequence[CompiledProfile]) -> pl.DataFrame:
+    """One boolean column per profile (``p0``, ``p1``...), one row per item row of ``frame``."""
+    if not profiles:
+        return pl.DataFrame({}, schema={}).with_columns(pl.Series("_", [], pl.Boolean)).head(0)
+    return (
+        frame.lazy()
+        .select([(p.applies() & p.expr).alias(f"p{i}") for i, p in enumerate(profiles)])
+        .collect()
+    )
+
+
+def fired(frame: pl.DataFrame, profiles: Sequence[CompiledProfile]) -> pl.DataFrame:
+    """Per declaration (party, reference): ``fired``, the indexes of the profiles that fired."""
+    keys = frame.select(KEY).unique(maintain_order=True)
+    if not profiles:
+        return keys.with_columns(pl.lit([], pl.List(pl.Int32)).alias("fired"))
+    names = [f"p{i}" for i in range(len(profiles))]
+    per_declaration = (
+        frame.lazy()
+        .select(
+            *KEY, *[(p.applies() & p.expr).alias(n) for n, p in zip(names, profiles, strict=True)]
+        )
+        .group_by(KEY, maintain_order=True)
+        .agg(pl.col(names).any())
+        .select(
+            *KEY,
+            pl.concat_list(
+                [pl.when(pl.col(n)).then(pl.lit(i, pl.Int32)) for i, n in enumerate(names)]
+            )
+            .list.drop_nulls()
+            .alias("fired"),
+        )
+        .collect()
+    )
+    return keys.join(per_declaration, on=list(KEY), how="left")

@@ -1,0 +1,27 @@
+"""The slot for a risk model's score; the model issue plugs real scorers in here."""
+
+from __future__ import annotations
+
+import polars as pl
+
+
+class Scorer:
+    """Score declarations from their item rows: a probability of non-compliance in [0, 1].
+
+    ``score`` returns one value per (party, reference) in a frame with columns
+    ``party``, ``reference``, ``model_score``; ``version`` names the model and
+    is stored with every decision it took part in.
+    """
+
+    version: str | None = None
+
+    def score(self, items: pl.DataFrame) -> pl.DataFrame:
+        raise NotImplementedError
+
+
+class NoModel(Scorer):
+    """No active model: decisions rest on profiles, AEO status and random control."""
+
+    def score(self, items: pl.DataFrame) -> pl.DataFrame:
+        keys = items.select("party", "reference").unique(maintain_order=True)
+        return keys.with_columns(pl.lit(None, pl.Float64).alias("model_score"))
