@@ -126,6 +126,7 @@ class ReadProfile:
     document: ProfileDocument | None = None
     criteria: Node | None = None
     problems: list[Problem] = field(default_factory=list)
+    raw: Any = None  # the profile's own part of the file, as parsed
 
     @property
     def ok(self) -> bool:
@@ -162,7 +163,7 @@ def _read(source: Source, root: PathKey, lists: dict[str, str]) -> ReadProfile:
     problems.sort(key=lambda p: (p.loc.line, p.loc.column))
     if problems:
         return ReadProfile(problems=problems)
-    return ReadProfile(document, tree)
+    return ReadProfile(document, tree, raw=_at(source.data, root))
 
 
 def _at(data: Any, path: PathKey) -> Any:

@@ -1,0 +1,284 @@
+"""Risk profiles and named lists: import, read, change status, version history, compile."""
+
+from __future__ import annotations
+
+import difflib
+import json
+from collections.abc import Collection
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+
+import structlog
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from riskhub.access.distribution import Distribution, Sharing, Tlp, visible_to
+from riskhub.access.models import SharingGroup, SharingGroupMember
+from riskhub.profiles.compiled import CompiledProfile, compile_profile
+from riskhub.profiles.document import ProfileDocument, read_library, read_profile
+from riskhub.profiles.models import NamedList, RiskProfile, RiskProfileVersion
+from riskhub.reference.parties import SECRETARIAT_PARTY
+
+log = structlog.get_logger(__name__)
+STATUSES = ("draft", "active", "suspended")
+LIST_KINDS = ("trader", "broker", "carrier", "vehicle", "hs", "country", "office")
+
+
+class ProfileError(ValueError):
+    """A profile or list request that cannot be carried out; the message says why."""
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+def _sharing(session: Session, owner: str, level: str, tlp: str, group: str | None) -> Sharing:
+    members: frozenset[str] = frozenset()
+    if level == Distribution.GROUP and group:
+        members = frozenset(
+            session.scalars(
+                select(SharingGroupMember.member)
+                .join(SharingGroup, SharingGroup.id == SharingGroupMember.group_id)
+                .where(SharingGroup.name == group)
+            )
+        )
+    return Sharing(owner, Distribution(level), Tlp(tlp), members)
+
+
+def _visible(session: Session, party: str, row: RiskProfile | NamedList) -> bool:
+    sharing = _sharing(session, row.party, row.distribution, row.tlp, row.sharing_group)
+    return visible_to(party, sharing)
+
+
+# -- named lists ---------------------------------------------------------------------
+
+
+def visible_lists(*, session: Session, party: str) -> dict[str, NamedList]:
+    """The named lists ``party`` may use: its own by name, others' as ``PARTY/name``."""
+    rows = session.scalars(select(NamedList).order_by(NamedList.party, NamedList.name))
+    out: dict[str, NamedList] = {}
+    for row in rows:
+        if row.party == party:
+            out[row.name] = row
+        elif _visible(session, party, row):
+            out[f"{row.party}/{row.name}"] = row
+    return out
+
+
+def list_entries(row: NamedList) -> list[str]:
+    return list(json.loads(row.entries))
+
+
+def save_list(
+    *, session: Session, party: str, name: str, kind: str, entries: Collection[str],
+    description: str = "", distribution: str = "own", tlp: str = "AMBER",
+    group: str | None = None,
+) -> NamedList:  # fmt: skip
+    """Create or replace a Party's named list (a new version each time it changes)."""
+    if kind not in LIST_KINDS:
+        raise ProfileError(f"unknown list kind '{kind}' (known: {', '.join(LIST_KINDS)})")
+    if "/" in name or not name.strip():
+        raise ProfileError("a list name is not empty and has no '/'")
+    values = json.dumps(sorted({str(e).strip() for e in entries if str(e).strip()}))
+    row = session.scalars(
+        select(NamedList).where(NamedList.party == party, NamedList.name == name)
+    ).first()
+    if row is None:
+        row = NamedList(party=party, name=name, version=0, entries="[]")
+        session.add(row)
+    if row.entries != values or row.kind != kind:
+        row.version += 1
+    row.kind, row.entries, row.description = kind, values, description
+    row.distribution, row.tlp, row.sharing_group = distribution, tlp, group
+    row.updated_at = _now()
+    session.flush()
+    return row
+
+
+# -- profiles ------------------------------------------------------------------------
+
+
+@dataclass
+class ImportOutcome:
+    code: str | None
+    outcome: str  # created, changed, unchanged, rejected
+    version: int | None = None
+    id: int | None = None
+    problems: list[str] = field(default_factory=list)
+
+
+def list_kinds(*, session: Session, party: str) -> dict[str, str]:
+    return {name: row.kind for name, row in visible_lists(session=session, party=party).items()}
+
+
+def import_profiles(
+    *, session: Session, party: str, text: str, user_id: int | None = None,
+    activate: bool = False,
+) -> list[ImportOutcome]:  # fmt: skip
+    """Store each good profile of a file (new, or a new version if changed); report the bad."""
+    kinds = list_kinds(session=session, party=party)
+    reads = read_library(text, lists=kinds)
+    outcomes = []
+    for read in reads:
+        if not read.ok or read.document is None:
+            problems = [str(p) for p in read.problems]
+            outcomes.append(ImportOutcome(None, "rejected", problems=problems))
+            continue
+        # One profile per file is kept as written; a library gives each profile its own YAML.
+        own = text if len(reads) == 1 and isinstance(read.raw, dict) else _yaml(read.raw)
+        outcomes.append(_store(session, party, own, read.document, user_id, activate))
+    return outcomes
+
+
+def _yaml(raw: object) -> str:
+    return yaml.safe_dump(raw, sort_keys=False, allow_unicode=True)
+
+
+def _store(
+    session: Session, party: str, text: str, document: ProfileDocument, user_id: int | None,
+    activate: bool,
+) -> ImportOutcome:  # fmt: skip
+    code = document.code
+    now = _now()
+    row = session.scalars(
+        select(RiskProfile).where(RiskProfile.party == party, RiskProfile.code == code)
+    ).first()
+    status = "active" if activate else None
+    if row is not None and row.document == text and (status is None or row.status == status):
+        return ImportOutcome(code, "unchanged", row.version, row.id)
+    outcome = "changed" if row is not None else "created"
+    if row is None:
+        row = RiskProfile(party=party, code=code, version=0, status="draft", created_at=now)
+        session.add(row)
+    row.version += 1
+    row.status = status or row.status
+    row.title, row.threat, row.direction = document.title, document.threat, document.direction
+    row.channel, row.weight = str(document.action.channel), document.weight
+    row.select_share = document.select_share
+    row.valid_from, row.valid_to = document.valid_from, document.valid_to
+    sharing = document.distribution
+    row.distribution, row.tlp, row.sharing_group = sharing.level, sharing.tlp, sharing.group
+    row.document, row.updated_by, row.updated_at = text, user_id, now
+    session.flush()
+    change = "imported and activated" if activate else f"imported ({outcome})"
+    _record_version(session, row, change, user_id, now)
+    return ImportOutcome(code, outcome, row.version, row.id)
+
+
+def _record_version(
+    session: Session, row: RiskProfile, change: str, user_id: int | None, now: datetime
+) -> None:
+    session.add(
+        RiskProfileVersion(
+            profile_id=row.id, party=row.party, version=row.version, status=row.status,
+            document=row.document, change=change, changed_by=user_id, changed_at=now,
+        )
+    )  # fmt: skip
+    session.flush()
+
+
+def list_profiles(*, session: Session, party: str, status: str | None = None) -> list[RiskProfile]:
+    """Own profiles and those shared with ``party``, by owner and code."""
+    query = select(RiskProfile).order_by(RiskProfile.party, RiskProfile.code)
+    if status:
+        query = query.where(RiskProfile.status == status)
+    return [row for row in session.scalars(query) if _visible(session, party, row)]
+
+
+def get_profile(*, session: Session, party: str, profile_id: int) -> RiskProfile | None:
+    """A profile ``party`` may see, or None (the caller answers 404 either way)."""
+    row = session.get(RiskProfile, profile_id)
+    return row if row is not None and _visible(session, party, row) else None
+
+
+def set_status(
+    *, session: Session, party: str, profile_id: int, status: str, user_id: int | None = None
+) -> RiskProfile | None:
+    """Activate, suspend or return to draft one of ``party``'s own profiles."""
+    if status not in STATUSES:
+        raise ProfileError(f"unknown status '{status}' (known: {', '.join(STATUSES)})")
+    row = session.get(RiskProfile, profile_id)
+    if row is None or row.party != party:
+        return None
+    if row.status != status:
+        row.status, row.version = status, row.version + 1
+        row.updated_by, row.updated_at = user_id, _now()
+        _record_version(session, row, f"status set to {status}", user_id, row.updated_at)
+    return row
+
+
+def history(*, session: Session, party: str, profile_id: int) -> list[dict[str, object]] | None:
+    """Every version with what changed it and a unified diff from the one before."""
+    row = get_profile(session=session, party=party, profile_id=profile_id)
+    if row is None:
+        return None
+    versions = session.scalars(
+        select(RiskProfileVersion)
+        .where(RiskProfileVersion.profile_id == row.id)
+        .order_by(RiskProfileVersion.version)
+    ).all()
+    out, before = [], ""
+    for v in versions:
+        diff = difflib.unified_diff(
+            before.splitlines(), v.document.splitlines(),
+            f"version {v.version - 1}", f"version {v.version}", lineterm="",
+        )  # fmt: skip
+        out.append({"version": v.version, "status": v.status, "change": v.change,
+                    "changed_at": v.changed_at, "diff": "\n".join(diff)})  # fmt: skip
+        before = v.document
+    return out
+
+
+def profile_status(row: RiskProfile, today: date | None = None) -> str:
+    """The stored status, or 'expired' once an active profile's validity has passed."""
+    today = today or _now().date()
+    if row.valid_to is not None and row.valid_to < today:
+        return "expired"
+    return row.status
+
+
+def applies_to(row: RiskProfile, party: str, visible: bool) -> bool:
+    """Whether ``party``'s declarations are judged by this profile."""
+    document = json.loads(row.document)
+    parties = document.get("scope", {}).get("parties") or []
+    if row.party == party:
+        return not parties or party in parties
+    if not visible:
+        return False
+    # Common profiles of the RMWG (owned by the Secretariat) apply wherever they are shared.
+    return party in parties or (not parties and row.party == SECRETARIAT_PARTY)
+
+
+def active_profiles(*, session: Session, party: str) -> list[CompiledProfile]:
+    """The active profiles that judge ``party``'s declarations, compiled; validity is per row."""
+    compiled = []
+    for row in session.scalars(
+        select(RiskProfile).where(RiskProfile.status == "active").order_by(RiskProfile.id)
+    ):
+        if not applies_to(row, party, row.party == party or _visible(session, party, row)):
+            continue
+        try:
+            compiled.append(compile_row(session=session, row=row))
+        except ProfileError as error:
+            # A profile whose named list is no longer shared with this Party cannot
+            # judge its declarations; the others still must.
+            log.warning("profile_skipped", profile=row.code, owner=row.party, reason=str(error))
+    return compiled
+
+
+def compile_row(*, session: Session, row: RiskProfile) -> CompiledProfile:
+    """Compile a stored profile with the named lists as its owner sees them."""
+    lists = visible_lists(session=session, party=row.party)
+    read = read_profile(row.document, lists={n: r.kind for n, r in lists.items()})
+    if not read.ok or read.document is None or read.criteria is None:
+        raise ProfileError(f"stored profile {row.code} no longer reads: {read.problems[0]}")
+    entries = {name: list_entries(r) for name, r in lists.items()}
+    return compile_profile(
+        id=row.id,
+        owner=row.party,
+        version=row.version,
+        document=read.document,
+        criteria=read.criteria,
+        lists=entries,
+    )
