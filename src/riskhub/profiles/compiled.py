@@ -12,6 +12,7 @@ from riskhub.profiles.criteria.backends import PolarsBackend
 from riskhub.profiles.criteria.sentences import describe
 from riskhub.profiles.criteria.tree import Node
 from riskhub.profiles.document import ProfileDocument
+from riskhub.reference.parties import PARTY_CODES, SECRETARIAT_PARTY
 
 
 @dataclass(frozen=True)
@@ -27,7 +28,9 @@ class CompiledProfile:
     weight: int
     select_share: float
     direction: str
-    parties: frozenset[str]  # where it applies; the owner's own when the document names none
+    # Where it applies: the owner's own when the document names none, except for the
+    # RMWG's common profiles (owned by the Secretariat), which apply wherever shared.
+    parties: frozenset[str]
     offices: frozenset[str]
     valid_from: date | None
     valid_to: date | None
@@ -72,7 +75,11 @@ def compile_profile(
         weight=document.weight,
         select_share=document.select_share,
         direction=document.direction,
-        parties=frozenset(document.scope.parties or [owner]),
+        parties=frozenset(
+            document.scope.parties or [owner]
+            if owner != SECRETARIAT_PARTY
+            else document.scope.parties or PARTY_CODES
+        ),
         offices=frozenset(document.scope.offices),
         valid_from=document.valid_from,
         valid_to=document.valid_to,

@@ -240,7 +240,7 @@ def profile_status(row: RiskProfile, today: date | None = None) -> str:
 
 def applies_to(row: RiskProfile, party: str, visible: bool) -> bool:
     """Whether ``party``'s declarations are judged by this profile."""
-    document = json.loads(row.document)
+    document = yaml.safe_load(row.document)
     parties = document.get("scope", {}).get("parties") or []
     if row.party == party:
         return not parties or party in parties

@@ -35,7 +35,12 @@ def parse(source: Source, path: PathKey = ("criteria",)) -> t.Node:
     """The tree of the criteria found at ``path`` of the source."""
     value = source.data
     for key in path:
-        value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, dict):
+            value = value.get(key)
+        elif isinstance(value, list) and isinstance(key, int) and key < len(value):
+            value = value[key]
+        else:
+            value = None
     if value is None:
         raise CriteriaError(source.loc(path), "a profile needs criteria")
     return _Parser(source).node(value, path)

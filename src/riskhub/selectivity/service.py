@@ -1,0 +1,404 @@
+"""Give declarations their channel, store the decisions, read them back.
+
+``decide_pending`` is the batch (``riskhub select``): every declaration version
+without a decision, month by month, with a year of history before each month,
+committing each month so a crash loses at most the month in progress and a
+rerun continues (decisions are unique per declaration version). The API's
+``decide_declarations`` decides a few declarations as they arrive.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from functools import lru_cache
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, case, func, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from riskhub.audit.keys import derive_secret, load_or_create
+from riskhub.db.tenancy import acting_for
+from riskhub.declarations.models import Declaration, DeclarationItem
+from riskhub.profiles import service as profiles
+from riskhub.profiles.compiled import CompiledProfile
+from riskhub.profiles.criteria.backends.derived import DERIVED
+from riskhub.profiles.history import with_history
+from riskhub.registries.service import aeo_holders
+from riskhub.selectivity import budget, engine
+from riskhub.selectivity.models import OfficeSelectivity, SelectivityDecision
+from riskhub.selectivity.pipeline import Candidate, Decision, OfficeRates, decide, profiles_version
+from riskhub.selectivity.rows import between, item_rows, read_rows
+from riskhub.selectivity.scoring import NoModel, Scorer
+from riskhub.settings import get_settings
+
+HISTORY_DAYS = 365
+MONTH = timedelta(days=31)
+
+
+@lru_cache(maxsize=1)
+def hub_secret() -> bytes:
+    """The keyed-hash secret for random draws, derived from the hub key (never stored)."""
+    key = load_or_create(get_settings().effective_hub_key_file)
+    return derive_secret(key, "selectivity-draws")
+
+
+def _now() -> datetime:
+    return datetime.now(UTC).replace(tzinfo=None)
+
+
+@dataclass
+class SelectSummary:
+    decided: int = 0
+    by_office: dict[str, dict[str, int]] = field(default_factory=dict)
+
+    def count(self, decisions: Sequence[Decision]) -> None:
+        self.decided += len(decisions)
+        for d in decisions:
+            office = self.by_office.setdefault(d.office, {})
+            office[d.channel.value] = office.get(d.channel.value, 0) + 1
+
+
+def office_rates(*, session: Session | Any, party: str) -> dict[str, OfficeRates]:
+    rows = session.execute(select(OfficeSelectivity).where(OfficeSelectivity.party == party))
+    return {
+        r.office: OfficeRates(
+            r.random_rate, r.random_rate_aeo, r.target_red, r.target_yellow, r.red_capacity_per_day
+        )
+        for (r,) in rows
+    }
+
+
+def set_office_rates(*, session: Session, party: str, office: str, rates: OfficeRates) -> None:
+    """Store an office's random-control rates, targets and capacity."""
+    row = session.get(OfficeSelectivity, office) or OfficeSelectivity(office=office, party=party)
+    if row.party != party:
+        raise ValueError(f"office {office} is not {party}'s")
+    row.random_rate, row.random_rate_aeo = rates.random_rate, rates.random_rate_aeo
+    row.target_red, row.target_yellow = rates.target_red, rates.target_yellow
+    row.red_capacity_per_day, row.updated_at = rates.red_capacity_per_day, _now()
+    session.add(row)
+    session.flush()
+
+
+def _candidates(
+    targets: pl.DataFrame, fired: pl.DataFrame, scores: pl.DataFrame
+) -> list[Candidate]:
+    heads = (
+        targets.select(
+            "party",
+            "reference",
+            "declaration_id",
+            "version",
+            "office",
+            "lodged_at",
+            DERIVED["trader"][0].alias("trader"),
+        )
+        .unique(["party", "reference"], keep="first", maintain_order=True)
+        .join(fired, on=["party", "reference"], how="left")
+        .join(scores, on=["party", "reference"], how="left")
+    )
+    return [Candidate(**row) for row in heads.iter_rows(named=True)]
+
+
+def _decide_frame(
+    targets: pl.DataFrame,
+    *,
+    profiles_: Sequence[CompiledProfile],
+    rates: dict[str, OfficeRates],
+    holders: frozenset[str],
+    scorer: Scorer,
+    secret: bytes,
+) -> list[Decision]:
+    fired = engine.fired(targets, profiles_)
+    candidates = _candidates(targets, fired, scorer.score(targets))
+    set_version = profiles_version(profiles_)
+    return [
+        decide(
+            c,
+            profiles=profiles_,
+            rates=rates.get(c.office, OfficeRates()),
+            aeo=c.trader in holders if c.trader else False,
+            secret=secret,
+            model_version=scorer.version,
+            set_version=set_version,
+        )
+        for c in candidates
+    ]
+
+
+def _store(session: Session | Any, decisions: Sequence[Decision]) -> None:
+    if not decisions:
+        return
+    now = _now()
+    values = [
+        {
+            "party": d.party,
+            "declaration_id": d.declaration_id,
+            "declaration_version": d.version,
+            "office": d.office,
+            "lodged_at": d.lodged_at,
+            "channel": d.channel.value,
+            "score": d.score,
+            "random_control": d.random_control,
+            "aeo": d.aeo,
+            "reasons": json.dumps(d.reasons, ensure_ascii=False),
+            "agencies": json.dumps(d.agencies),
+            "checklist": json.dumps(d.checklist, ensure_ascii=False),
+            "budget": d.budget,
+            "engine_version": d.engine_version,
+            "profiles_version": d.profiles_version,
+            "model_version": d.model_version,
+            "decided_at": now,
+        }
+        for d in decisions
+    ]
+    dialect = (
+        session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
+    )
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    # A decision is written once: a concurrent or repeated run leaves the first one.
+    statement = insert(SelectivityDecision).on_conflict_do_nothing(
+        index_elements=["declaration_id", "declaration_version"]
+    )
+    session.execute(statement, values)
+
+
+def _stored_days(
+    conn: Any, party: str, start: datetime, end: datetime
+) -> dict[Any, budget.DayCount]:
+    s = SelectivityDecision
+    day = func.date(s.lodged_at)
+    rows = conn.execute(
+        select(
+            s.office,
+            day,
+            func.count(),
+            func.sum(case((s.channel == "red", 1), else_=0)),
+            func.sum(case((s.channel == "yellow", 1), else_=0)),
+        )
+        .where(s.party == party, s.lodged_at >= start, s.lodged_at < end)
+        .group_by(s.office, day)
+    )
+    out = {}
+    for office, d, total, red, yellow in rows:
+        key_day = d if isinstance(d, date) else date.fromisoformat(str(d))
+        out[(office, key_day)] = budget.DayCount(int(total), int(red or 0), int(yellow or 0))
+    return out
+
+
+def decide_pending(
+    *,
+    engine_: Engine,
+    party: str,
+    since: datetime | None = None,
+    scorer: Scorer | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> SelectSummary:
+    """Decide every declaration version of ``party`` that has no decision yet."""
+    scorer = scorer or NoModel()
+    summary = SelectSummary()
+    d, s = Declaration, SelectivityDecision
+    with acting_for(party), engine_.connect() as conn:
+        pending_query = (
+            select(d.id, d.lodged_at)
+            .outerjoin(s, (s.declaration_id == d.id) & (s.declaration_version == d.version))
+            .where(d.party == party, s.id.is_(None))
+            .order_by(d.lodged_at)
+        )
+        if since is not None:
+            pending_query = pending_query.where(d.lodged_at >= since)
+        pending = conn.execute(pending_query).all()
+        if not pending:
+            return summary
+        with Session(bind=conn) as session:
+            active = profiles.active_profiles(session=session, party=party)
+            rates = office_rates(session=session, party=party)
+    start, last = pending[0][1], pending[-1][1]
+    ids = [row[0] for row in pending]
+    done = 0
+    while start <= last:
+        end = start + MONTH
+        chunk = [i for i, (_, at) in zip(ids, pending, strict=True) if start <= at < end]
+        if chunk:
+            decisions = _decide_chunk(engine_, party, chunk, start, end, active, rates, scorer)
+            summary.count(decisions)
+            done += len(chunk)
+            if progress:
+                progress(done, len(ids))
+        start = end
+    return summary
+
+
+def _decide_chunk(
+    engine_: Engine,
+    party: str,
+    chunk: list[int],
+    start: datetime,
+    end: datetime,
+    active: Sequence[CompiledProfile],
+    rates: dict[str, OfficeRates],
+    scorer: Scorer,
+) -> list[Decision]:
+    d = Declaration
+    with acting_for(party), engine_.begin() as conn:
+        targets = pl.concat(
+            [
+                read_rows(conn, item_rows(d.party == party, d.id.in_(part)))
+                for part in _parts(chunk, 5000)
+            ]
+        )
+        window = between(start - timedelta(days=HISTORY_DAYS), end)
+        earlier = read_rows(conn, item_rows(d.party == party, window))
+        earlier = earlier.join(
+            targets.select("declaration_id").unique(), on="declaration_id", how="anti"
+        )
+        holders = aeo_holders(connection_or_session=conn, party=party, on=start.date())
+        decisions = _decide_frame(
+            with_history(targets, earlier),
+            profiles_=active,
+            rates=rates,
+            holders=holders,
+            scorer=scorer,
+            secret=hub_secret(),
+        )
+        budget.apply_batch(decisions, rates=rates, stored=_stored_days(conn, party, start, end))
+        _store(conn, decisions)
+    return decisions
+
+
+def _parts(ids: list[int], size: int) -> list[list[int]]:
+    return [ids[i : i + size] for i in range(0, len(ids), size)]
+
+
+def _cached_active(session: Session, party: str) -> list[CompiledProfile]:
+    # Compiling reads YAML: reuse the compiled set while no active profile changed.
+    rp = profiles.RiskProfile
+    stamp = tuple(session.execute(select(rp.id, rp.version).where(rp.status == "active")).all())
+    key = (party, stamp, _lists_stamp(session))
+    found = _COMPILED.get(key)
+    if found is None:
+        found = profiles.active_profiles(session=session, party=party)
+        _COMPILED.clear() if len(_COMPILED) > 64 else None
+        _COMPILED[key] = found
+    return found
+
+
+def _lists_stamp(session: Session) -> tuple[Any, ...]:
+    nl = profiles.NamedList
+    return tuple(session.execute(select(nl.id, nl.version)).all())
+
+
+_COMPILED: dict[Any, list[CompiledProfile]] = {}
+
+
+def decide_declarations(
+    *, session: Session, party: str, ids: Sequence[int], scorer: Scorer | None = None
+) -> list[Decision]:
+    """Decide declarations as they arrive (the API), each against its office's day so far."""
+    scorer = scorer or NoModel()
+    d, s = Declaration, SelectivityDecision
+    targets = read_rows(session, item_rows(d.party == party, d.id.in_(ids)))
+    if not targets.height:
+        return []
+    first, last = targets["lodged_at"].min(), targets["lodged_at"].max()
+    assert isinstance(first, datetime) and isinstance(last, datetime)
+    earlier = _earlier_for(session, party, targets, first - timedelta(days=HISTORY_DAYS), last)
+    active = _cached_active(session, party)
+    rates = office_rates(session=session, party=party)
+    holders = aeo_holders(connection_or_session=session, party=party, on=last.date())
+    decisions = _decide_frame(
+        with_history(targets, earlier),
+        profiles_=active,
+        rates=rates,
+        holders=holders,
+        scorer=scorer,
+        secret=hub_secret(),
+    )
+    done = set(
+        session.execute(
+            select(s.declaration_id, s.declaration_version).where(s.declaration_id.in_(ids))
+        ).all()
+    )
+    fresh = [x for x in decisions if (x.declaration_id, x.version) not in done]
+    for decision in fresh:
+        day = datetime.combine(decision.lodged_at.date(), datetime.min.time())
+        today = _stored_days(session, party, day, day + timedelta(days=1)).get(
+            (decision.office, day.date()), budget.DayCount()
+        )
+        office = rates.get(decision.office, OfficeRates())
+        threshold = _threshold(session, party, decision.office, office.target_red, day)
+        budget.apply_online(decision, rates=office, today=today, threshold=threshold)
+        _store(session, [decision])
+    return fresh
+
+
+def _earlier_for(
+    session: Session, party: str, targets: pl.DataFrame, start: datetime, end: datetime
+) -> pl.DataFrame:
+    """Only the history these declarations need: their traders, and their goods' prices."""
+    d = Declaration
+    traders = [t for t in targets.select(DERIVED["trader"][0]).to_series().unique() if t]
+    window = between(start, end + timedelta(seconds=1))
+    parts = [
+        read_rows(
+            session,
+            item_rows(
+                d.party == party, window, (d.importer.in_(traders)) | (d.exporter.in_(traders))
+            ),
+        )
+    ]
+    i = DeclarationItem
+    goods = targets.select(pl.col("hs_code").str.slice(0, 6), "origin_country").unique()
+    for hs6, origin in goods.iter_rows():
+        upper = hs6[:-1] + chr(ord(hs6[-1]) + 1)
+        parts.append(
+            read_rows(
+                session,
+                item_rows(
+                    d.party == party,
+                    window,
+                    i.hs_code >= hs6,
+                    i.hs_code < upper,
+                    i.origin_country == origin,
+                ),
+            )
+        )
+    ids = targets.select("declaration_id").unique()
+    return pl.concat(parts).unique().join(ids, on="declaration_id", how="anti")
+
+
+def _threshold(
+    session: Session, party: str, office: str, target_red: float, day: datetime
+) -> float | None:
+    """The score above which the office's last 30 days' decisions reach its red target."""
+    s = SelectivityDecision
+    scores = session.scalars(
+        select(s.score).where(
+            s.party == party,
+            s.office == office,
+            s.lodged_at >= day - timedelta(days=30),
+            s.lodged_at < day,
+        )
+    ).all()
+    if len(scores) < 50:
+        return None
+    ranked = sorted(scores, reverse=True)
+    return float(ranked[min(len(ranked) - 1, int(target_red * len(ranked)))])
+
+
+def get_decision(
+    *, session: Session, party: str, declaration_id: int
+) -> SelectivityDecision | None:
+    """The decision on the current version of one of ``party``'s declarations."""
+    d, s = Declaration, SelectivityDecision
+    return session.scalars(
+        select(s)
+        .join(d, (d.id == s.declaration_id) & (d.version == s.declaration_version))
+        .where(d.id == declaration_id, d.party == party, s.party == party)
+    ).first()
