@@ -26,6 +26,7 @@ SCHEMA: dict[str, Any] = {
     "version": pl.Int64,
     **{n: _POLARS[f.BY_NAME[n].kind] for n in (*HEADER, *ITEM)},
     "known_outcome": pl.String,
+    "known_revenue_eur": pl.Float64,
 }
 
 
@@ -39,6 +40,7 @@ def item_rows(*conditions: Any) -> Select[Any]:
             *[getattr(d, n) for n in HEADER],
             *[getattr(i, n) for n in ITEM],
             k.outcome,
+            k.revenue_eur,
         )
         .join(i, i.declaration_id == d.id)
         .outerjoin(k, and_(k.declaration_id == d.id, k.item_no == i.item_no))

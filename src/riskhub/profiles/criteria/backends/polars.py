@@ -43,10 +43,10 @@ class PolarsBackend(CriteriaBackend[pl.Expr]):
             case t.Between(field=name, low=low, high=high):
                 return column(name).is_between(low, high, closed="both")
             case t.InValues(field=name, values=values, negate=negate):
-                test = column(name).is_in(pl.Series(values))
+                test = _is_in(column(name), values)
                 return ~test if negate else test
             case t.InList(field=name, list_name=list_name, negate=negate):
-                test = column(name).is_in(pl.Series(sorted(lists[list_name]), dtype=pl.String))
+                test = column(name).is_in(sorted(lists[list_name]))
                 return ~test if negate else test
             case t.StartsWith(field=name, prefixes=prefixes):
                 return _starts_with(column(name), prefixes)
@@ -66,13 +66,21 @@ class PolarsBackend(CriteriaBackend[pl.Expr]):
         raise TypeError(f"no polars form for {node!r}")
 
 
+def _is_in(value: pl.Expr, values: tuple[t.Scalar, ...]) -> pl.Expr:
+    # Polars (>= 2.0) will not look ints up among floats or the reverse, and will not build a
+    # list of both: numbers are compared as Float64 on both sides, as SQL and Python do.
+    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
+        return value.cast(pl.Float64).is_in([float(v) for v in values])  # type: ignore[arg-type]
+    return value.is_in(list(values))
+
+
 def _starts_with(value: pl.Expr, prefixes: tuple[str, ...]) -> pl.Expr:
     # Prefixes of one length become one hashed lookup of a slice, not N string scans.
     by_length: dict[int, list[str]] = defaultdict(list)
     for prefix in prefixes:
         by_length[len(prefix)].append(prefix)
     tests = [
-        value.str.slice(0, size).is_in(pl.Series(sorted(group), dtype=pl.String))
+        value.str.slice(0, size).is_in(sorted(group))
         for size, group in sorted(by_length.items())
     ]
     return reduce(lambda a, b: a | b, tests)

@@ -65,7 +65,10 @@ class SqlBackend(CriteriaBackend[str]):
                 return f"(NOT {self.expr(child, lists)})"
             case t.Compare(field=name, op=op, value=value):
                 if isinstance(value, t.FieldRef):
-                    right = f"({column(value.field)} * {literal(value.factor)})"
+                    # A DOUBLE factor: a DECIMAL literal (as 1.1 is read) would make integer
+                    # columns exact, so 55 >= 50 * 1.1 would hold here and not in polars.
+                    factor = f"CAST({literal(value.factor)} AS DOUBLE PRECISION)"
+                    right = f"({column(value.field)} * {factor})"
                 else:
                     right = literal(value)
                 return f"({column(name)} {_OPS[op]} {right})"
