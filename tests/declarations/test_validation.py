@@ -154,7 +154,9 @@ def test_same_reference_twice_in_nested_input_is_two_rounds() -> None:
     assert [r.get_column("office").unique().to_list() for r in rounds] == [["RS-PRE"], ["RS-HOR"]]
 
 
-_fields = st.sampled_from(["net_mass", "gross_mass", "customs_value_eur", "quantity"])
+_fields = st.sampled_from(
+    ["net_mass", "gross_mass", "customs_value_eur", "quantity", "known_revenue_eur"]
+)
 
 
 @settings(max_examples=40, deadline=None)

@@ -87,6 +87,14 @@ FIELDS: tuple[FieldSpec, ...] = (
         "already-known control result: 'compliant' or the kind of non-compliance",
     ),
     FieldSpec("known_critical", KNOWN, Kind.BOOL, False, None, "the non-compliance was critical"),
+    FieldSpec(
+        "known_revenue_eur",
+        KNOWN,
+        Kind.FLOAT,
+        False,
+        None,
+        "duty and taxes recovered by the control, EUR",
+    ),
 )
 
 BY_NAME: dict[str, FieldSpec] = {f.name: f for f in FIELDS}

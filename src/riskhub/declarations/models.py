@@ -128,8 +128,10 @@ class KnownOutcome(Base):
     declaration_id: Mapped[int] = mapped_column(ForeignKey("declarations.id", ondelete="CASCADE"))
     party: Mapped[str] = mapped_column(String(2))
     item_no: Mapped[int] = mapped_column(Integer)
-    outcome: Mapped[str] = mapped_column(String(40))  # 'compliant' or the kind of non-compliance
+    # 'compliant' or the kind of non-compliance; None when a source gave only the revenue.
+    outcome: Mapped[str | None] = mapped_column(String(40))
     critical: Mapped[bool | None] = mapped_column(Boolean)
+    revenue_eur: Mapped[float | None] = mapped_column(Float)  # duty and taxes recovered
 
 
 class IngestRun(Base):

@@ -406,11 +406,12 @@ def known_outcomes_by_kind(*, engine: Engine) -> dict[str, int]:
     """How many items carry each known outcome (e.g. planted non-compliance in synthetic data)."""
     query = (
         select(KnownOutcome.outcome, func.count())
+        .where(KnownOutcome.outcome.is_not(None))  # revenue-only results name no kind
         .group_by(KnownOutcome.outcome)
         .order_by(func.count().desc())
     )
     with engine.connect() as conn:
-        return {kind: int(n) for kind, n in conn.execute(query)}
+        return {str(kind): int(n) for kind, n in conn.execute(query)}
 
 
 def counts_by_party(*, engine: Engine) -> list[dict[str, Any]]:

@@ -213,7 +213,11 @@ def store_chunk(conn: Connection, rows: pl.DataFrame, *, now: datetime) -> Chunk
         "declaration_items",
         items.select(pl.col("id").alias("declaration_id"), "party", *fields.ITEM),
     )
-    outcomes = items.filter(pl.col("known_outcome").is_not_null())
+    # Revenue alone is a result too (a feed of recoveries may not name the kind);
+    # a critical flag alone qualifies nothing, as before.
+    outcomes = items.filter(
+        pl.col("known_outcome").is_not_null() | pl.col("known_revenue_eur").is_not_null()
+    )
     writer.insert(
         conn,
         "known_outcomes",
@@ -223,6 +227,7 @@ def store_chunk(conn: Connection, rows: pl.DataFrame, *, now: datetime) -> Chunk
             "item_no",
             pl.col("known_outcome").alias("outcome"),
             pl.col("known_critical").alias("critical"),
+            pl.col("known_revenue_eur").alias("revenue_eur"),
         ),
     )
     declarations = pl.concat(

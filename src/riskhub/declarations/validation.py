@@ -46,7 +46,12 @@ _NONNEGATIVE = {
     "weighbridge_mass": "mass",
     "quantity": "quantity",
     "customs_value_eur": "value",
+    "known_revenue_eur": "revenue",
 }
+_UNITS = {"mass": " kg", "revenue": " EUR"}
+# Fields added after declarations were first stored: they join a declaration's
+# fingerprint only when set, so reloading what was stored before changes nothing.
+_LATER_FIELDS = ("known_revenue_eur",)
 _KIND_WORDS = {
     Kind.INT: "is not a whole number",
     Kind.FLOAT: "is not a number",
@@ -333,7 +338,7 @@ def _row_checks(now: datetime) -> list[_Check]:
             )
         )
     for name, what in _NONNEGATIVE.items():
-        unit = " kg" if what == "mass" else ""
+        unit = _UNITS.get(what, "")
         checks.append(_Check(name, c(name) < 0, pl.format(f"negative {what}: {{}}{unit}", c(name))))
     return checks
 
@@ -440,10 +445,17 @@ def _with_rounds_and_hash(accepted: pl.DataFrame) -> pl.DataFrame:
     keep = [*fields.ALL, fields.LINE, fields.LOCATION, GROUP]
     accepted = accepted.select(keep).sort([GROUP, "item_no"], maintain_order=True)
     # A changed known outcome is news too: it makes an amendment, not "unchanged".
-    content = [*fields.HEADER, *fields.ITEM, *fields.OUTCOME]
+    content = [n for n in (*fields.HEADER, *fields.ITEM, *fields.OUTCOME) if n not in _LATER_FIELDS]
     row_text = pl.concat_str(
         [pl.col(n).cast(pl.String).fill_null("\u2205") for n in content], separator="\x1f"
     )
+    for name in _LATER_FIELDS:
+        later = pl.format("{}={}", pl.lit(name), pl.col(name).cast(pl.String))
+        row_text = (
+            pl.when(pl.col(name).is_null())
+            .then(row_text)
+            .otherwise(pl.concat_str([row_text, later], separator="\x1f"))
+        )
     per_group = (
         accepted.group_by(GROUP, maintain_order=True)
         .agg(

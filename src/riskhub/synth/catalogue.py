@@ -118,6 +118,9 @@ KINDS: tuple[tuple[str, float], ...] = (
     ("sps_risk", 1.0),
 )
 
+# AEO authorisations: full (AEOF), customs simplifications (AEOC), security and safety (AEOS).
+AEO_KINDS: tuple[tuple[str, float], ...] = (("AEOF", 0.5), ("AEOC", 0.4), ("AEOS", 0.1))
+
 CURRENCIES: tuple[tuple[str, float], ...] = (
     ("EUR", 0.7),
     ("USD", 0.15),

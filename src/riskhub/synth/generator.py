@@ -31,6 +31,9 @@ P_NONCOMPLIANT = {"ordinary": 0.015, "risky": 0.30}
 TRANSIT_SHARE = 0.08
 DOMESTIC_ORIGIN_SHARE = 0.5
 EU_ORIGIN_SHARE = 0.2
+AEO_SHARE = 0.08  # of each Party's ordinary traders
+AEO_WITHDRAWN_SHARE = 0.05  # of authorisations, withdrawn while the traffic runs
+_AEO_STREAM = 0xAE0  # a random stream of its own: adding AEOs leaves the traffic as it was
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +53,42 @@ def generate(spec: TrafficSpec) -> pl.DataFrame:
     import_rows = _declaration_rows(trips, items, side="entry")
     rows = pl.concat([export_rows, import_rows.filter(pl.col("_ghost").not_())], how="vertical")
     return rows.drop("_ghost").sort(["lodged_at", "party", "reference", "item_no"])
+
+
+def generate_aeo(spec: TrafficSpec) -> pl.DataFrame:
+    """AEO authorisations of the traders in ``generate(spec)``: party, trader, kind, validity.
+
+    About 8% of each Party's ordinary traders hold one, never a risky trader, all
+    granted before the traffic starts; a few are withdrawn during the period, so
+    the date matters. Trader ids are those of the importers and exporters.
+    """
+    rng = np.random.default_rng([spec.seed, _AEO_STREAM])
+    parties = np.unique(_OFFICE_PARTIES)
+    ordinary = np.flatnonzero(~_is_risky(np.arange(TRADERS_PER_PARTY)))
+    per_party = round(AEO_SHARE * ordinary.size)
+    # A random permutation of the ordinary traders per Party, all Parties at once.
+    chosen = ordinary[rng.random((parties.size, ordinary.size)).argsort(axis=1)[:, :per_party]]
+    n = chosen.size
+    start = np.datetime64(spec.start, "D")
+    valid_from = start - rng.integers(1, 6 * 365, n).astype("timedelta64[D]")
+    withdrawn = rng.random(n) < AEO_WITHDRAWN_SHARE
+    ends = start + rng.integers(0, spec.days, n).astype("timedelta64[D]")
+    frame = pl.DataFrame(
+        {
+            "party": np.repeat(parties, per_party),
+            "_number": chosen.ravel(),
+            "kind": _pick(rng, cat.AEO_KINDS, n),
+            "valid_from": valid_from,
+            "valid_to": pl.Series(np.where(withdrawn, ends, np.datetime64("NaT"))),
+        }
+    )
+    return frame.select(
+        "party",
+        pl.format("{}{}", pl.col("party"), pl.col("_number") + _TRADER_ID_BASE).alias("trader"),
+        "kind",
+        pl.col("valid_from").cast(pl.Date),
+        pl.col("valid_to").cast(pl.Date),
+    ).sort("party", "trader")
 
 
 def _pick(rng: np.random.Generator, table: tuple[tuple[str, float], ...], n: int) -> np.ndarray:
@@ -199,6 +238,11 @@ def _items(rng: np.random.Generator, trips: dict[str, np.ndarray]) -> dict[str, 
         ],
         default="",
     )
+    revenue = _revenue(
+        goods, good, d_good, value, d_value, net, d_net, duty, d_duty,
+        misclass=misclass, false_origin=false_origin, under_value=under_value,
+        under_mass=under_mass,
+    )  # fmt: skip
     kg_per_unit = np.array([g.kg_per_unit or np.nan for g in goods])
     units = np.array([g.unit or "" for g in goods])
     return {
@@ -226,7 +270,33 @@ def _items(rng: np.random.Generator, trips: dict[str, np.ndarray]) -> dict[str, 
         "d_lpco": d_lpco,
         "d_qty": np.round(d_net / kg_per_unit[good], 0),
         "label": label,
+        "revenue": revenue,
     }
+
+
+def _revenue(
+    goods: tuple[cat.Good, ...], good: np.ndarray, d_good: np.ndarray,
+    value: np.ndarray, d_value: np.ndarray, net: np.ndarray, d_net: np.ndarray,
+    duty: np.ndarray, d_duty: np.ndarray, *, misclass: np.ndarray, false_origin: np.ndarray,
+    under_value: np.ndarray, under_mass: np.ndarray,
+) -> np.ndarray:  # fmt: skip
+    """Duty a control recovers from each planted item where money is at stake; NaN elsewhere."""
+    mfn = np.array([g.mfn_duty for g in goods])
+    undeclared_share = (net - d_net) / net  # net is at least 0.5 kg
+    recovered = np.select(
+        [misclass, false_origin, under_value, under_mass],
+        [
+            # At MFN rates, so every planted misclassification carries money even
+            # under a preference: the look-alike codes differ by a few points.
+            value * (mfn[good] - mfn[d_good]) / 100,
+            # The preference claimed on the false origin, lost: the full duty.
+            value * (duty - d_duty) / 100,
+            (value - d_value) * d_duty / 100,
+            value * undeclared_share * d_duty / 100,
+        ],
+        default=np.nan,
+    )
+    return np.asarray(np.round(recovered, 2))
 
 
 def _declaration_rows(
@@ -302,6 +372,10 @@ def _declaration_rows(
                 if entry
                 else np.where(ghost, "ghost_export", "")
             ),
+            # Money is at stake on the entry side only, where the duty is due.
+            "known_revenue_eur": pl.Series(
+                items["revenue"] if entry else np.full(trip.size, np.nan)
+            ).fill_nan(None),
             "_ghost": ghost & entry,
             "_other_party": other_party,
         },
@@ -309,7 +383,7 @@ def _declaration_rows(
     )
 
     def trader(party_column: str, number_column: str) -> pl.Expr:
-        return pl.format("{}{}", pl.col(party_column), pl.col(number_column) + 100_000_000)
+        return pl.format("{}{}", pl.col(party_column), pl.col(number_column) + _TRADER_ID_BASE)
 
     ref = pl.format(
         "{}-{}-{}", pl.col("office"), pl.col("_kind"), pl.col("_trip").cast(pl.String).str.zfill(8)
@@ -353,6 +427,7 @@ def _declaration_rows(
     return frame.select(*_OUTPUT_COLUMNS, "_ghost")
 
 
+_TRADER_ID_BASE = 100_000_000  # trader 17 of RS is RS100000017
 _OFFICES: tuple[Office, ...] = tuple({o.code: o for c in CROSSINGS for o in (c.a, c.b)}.values())
 _OFFICE_INDEX = {o.code: i for i, o in enumerate(_OFFICES)}
 _OFFICE_PARTIES = np.array([o.party for o in _OFFICES])
@@ -393,6 +468,7 @@ _OUTPUT_COLUMNS = (
     "duty_rate",
     "lpco_refs",
     "known_outcome",
+    "known_revenue_eur",
 )
 
 

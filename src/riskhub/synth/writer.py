@@ -1,4 +1,7 @@
-"""Write generated traffic as CSV, Parquet or nested JSON Lines, chosen by the file name."""
+"""Write generated traffic as CSV, Parquet or nested JSON Lines, chosen by the file name.
+
+AEO holders are written as the CSV ``riskhub aeo import`` reads.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +24,14 @@ def write_traffic(frame: pl.DataFrame, path: Path) -> None:
         _nested(frame).write_ndjson(path)
     else:
         raise ValueError(f"cannot write '{path.name}': use a .csv, .parquet or .jsonl name")
+
+
+def write_aeo(frame: pl.DataFrame, path: Path) -> None:
+    """Write AEO authorisations (party, trader, kind, valid_from, valid_to) as CSV."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.select("party", "trader", "kind", "valid_from", "valid_to").write_csv(
+        path, date_format="%Y-%m-%d"
+    )
 
 
 def _nested(frame: pl.DataFrame) -> pl.DataFrame:

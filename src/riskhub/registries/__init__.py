@@ -1,0 +1,1 @@
+"""Registries the decisions consult: Authorised Economic Operators (AEO), later LPCOs."""
