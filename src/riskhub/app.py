@@ -12,6 +12,8 @@ from riskhub.audit.routes import router as audit_router
 from riskhub.declarations import schemas as declaration_schemas
 from riskhub.declarations.routes import aggregates as aggregates_router
 from riskhub.declarations.routes import router as declarations_router
+from riskhub.profiles.routes import router as profiles_router
+from riskhub.selectivity.routes import router as selectivity_router
 
 
 def create_app() -> FastAPI:
@@ -27,6 +29,8 @@ def create_app() -> FastAPI:
     app.include_router(declarations_router)
     app.include_router(aggregates_router)
     app.include_router(audit_router)
+    app.include_router(profiles_router)
+    app.include_router(selectivity_router)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

@@ -22,7 +22,10 @@ from riskhub.access.models import User
 from riskhub.access.roles import Permission, Role, allows
 from riskhub.app import create_app
 from riskhub.audit.models import AuditRecord
+from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service as declarations
+from riskhub.profiles import service as profiles
+from riskhub.selectivity import service as selectivity
 from tests.helpers import nested
 
 OFFICE = {"RS": "RS-PRE", "MK": "MK-TAB", "HU": "HU-ROS", "HR": "HR-BAJ", "XS": "RS-PRE"}
@@ -47,6 +50,7 @@ class World:
     engine: Engine
     tokens: dict[tuple[Role, str], str] = field(default_factory=dict)
     declaration: dict[str, int] = field(default_factory=dict)
+    profile: dict[str, int] = field(default_factory=dict)
     counter: Iterator[int] = field(default_factory=itertools.count)
 
     def victim_user(self, party: str) -> int:
@@ -81,6 +85,17 @@ def _decl_body(world: World, party: str) -> Any:
     return body
 
 
+def _profile(code: str) -> str:
+    return (
+        f"code: {code}\ntitle: Heavy consignments\nthreat: mass\n"
+        "criteria: {net_mass: {gt: 1000}}\naction: {channel: yellow}\nweight: 10\n"
+    )
+
+
+def _profile_target(world: World, party: str) -> dict[str, Any]:
+    return {"profile_id": world.profile.get(party, world.profile["RS"])}
+
+
 MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/me"): Case(None, 200),
     ("GET", "/api/v1/parties"): Case(None, 200),
@@ -111,6 +126,29 @@ MATRIX: dict[tuple[str, str], Case] = {
     ),
     ("GET", "/api/v1/aggregates/declarations"): Case(Permission.AGGREGATES_READ, 200),
     ("GET", "/api/v1/audit"): Case(Permission.AUDIT_READ, 200),
+    ("GET", "/api/v1/declarations/{declaration_id}/decision"): Case(
+        Permission.DECISIONS_READ, 200,
+        target=lambda w, p: {"declaration_id": w.declaration.get(p, w.declaration["RS"])},
+    ),
+    ("GET", "/api/v1/profiles"): Case(Permission.PROFILES_READ, 200),
+    ("POST", "/api/v1/profiles"): Case(
+        Permission.PROFILES_WRITE, 201,
+        body=lambda w, p: {"document": _profile(f"NEW-{next(w.counter)}")},
+    ),
+    ("POST", "/api/v1/profiles/backtest"): Case(
+        Permission.PROFILES_WRITE, 200,
+        body=lambda w, p: {"document": _profile("DRAFT-1"), "since": "2020-01-01"},
+    ),
+    ("GET", "/api/v1/profiles/{profile_id}"): Case(
+        Permission.PROFILES_READ, 200, target=_profile_target
+    ),
+    ("GET", "/api/v1/profiles/{profile_id}/versions"): Case(
+        Permission.PROFILES_READ, 200, target=_profile_target
+    ),
+    ("PUT", "/api/v1/profiles/{profile_id}/status"): Case(
+        Permission.PROFILES_WRITE, 200, target=_profile_target,
+        body=lambda w, p: {"status": "suspended"},
+    ),
 }  # fmt: skip
 
 
@@ -142,6 +180,11 @@ def world(engine: Engine, make_user: Callable[..., str]) -> World:
             engine=engine, records=[body], submitted_by_party=party, body_sha256=party
         )
         w.declaration[party] = summary.declarations[0]["id"]
+        selectivity.decide_pending(engine_=engine, party=party)
+        with acting_for(party), Session(engine) as session, session.begin():
+            (made,) = profiles.import_profiles(session=session, party=party, text=_profile("OWN"))
+            assert made.id is not None
+            w.profile[party] = made.id
     return w
 
 
@@ -158,7 +201,14 @@ def expected(case: Case, role: Role, *, own: bool) -> int:
 
 def check_no_leak(path: str, party: str, payload: Any, engine: Engine) -> None:
     """Lists hold only the caller's rows; counts are the caller's counts."""
-    if isinstance(payload, list) and path != "/api/v1/parties" and "aggregates" not in path:
+    if path == "/api/v1/profiles":
+        # Profiles shared by their owners are listed too; never another Party's own.
+        assert all(r["party"] == party or r["distribution"] != "own" for r in payload), payload
+    elif isinstance(payload, list) and path in (
+        "/api/v1/declarations",
+        "/api/v1/users",
+        "/api/v1/audit",
+    ):
         assert all(row["party"] == party for row in payload), payload
     if path == "/api/v1/declarations/stats":
         assert payload == declarations.stats(engine=engine, party=party)

@@ -55,13 +55,22 @@ def test_single_declaration_stored_then_unchanged_then_amended(
     (status,) = body["declarations"]
     assert (status["reference"], status["version"], status["status"]) == ("R1", 1, "stored")
 
+    decided = status.pop("decision")
+    assert decided["declaration_version"] == 1 and decided["channel"] in ("green", "red")
+
     again = post(client, nested("R1"), headers=rs)
     assert again.status_code == 200
     assert again.json()["declarations"][0]["status"] == "unchanged"
+    # The same version keeps the decision it was given; it is not decided again.
+    assert again.json()["declarations"][0]["decision"] == decided
 
     changed = post(client, nested("R1", office="RS-HOR"), headers=rs)
     assert changed.status_code == 200
-    assert changed.json()["declarations"][0] == {**status, "version": 2, "status": "amended"}
+    amended = changed.json()["declarations"][0]
+    redecided = amended.pop("decision")
+    assert amended == {**status, "version": 2, "status": "amended"}
+    assert redecided["declaration_version"] == 2
+    assert redecided["decided_at"] >= decided["decided_at"]
 
     got = client.get(f"/api/v1/declarations/{status['id']}", headers=rs).json()
     assert (got["office"], got["version"], [v["version"] for v in got["versions"]]) == (

@@ -22,17 +22,30 @@ class Permission(StrEnum):
     AGGREGATES_READ = "aggregates:read"
     USERS_MANAGE = "users:manage"
     AUDIT_READ = "audit:read"
+    PROFILES_READ = "profiles:read"
+    PROFILES_WRITE = "profiles:write"
+    DECISIONS_READ = "decisions:read"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
-    Role.OFFICER: frozenset({Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ}),
+    Role.OFFICER: frozenset(
+        {Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ, Permission.DECISIONS_READ}
+    ),
     Role.ANALYST: frozenset(
-        {Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ, Permission.AGGREGATES_READ}
+        {
+            Permission.DECLARATIONS_SUBMIT,
+            Permission.DECLARATIONS_READ,
+            Permission.AGGREGATES_READ,
+            Permission.PROFILES_READ,
+            Permission.PROFILES_WRITE,
+            Permission.DECISIONS_READ,
+        }
     ),
     Role.PARTY_ADMIN: frozenset(
         {Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ, Permission.USERS_MANAGE}
     ),
-    Role.RMWG: frozenset({Permission.AGGREGATES_READ}),
+    # The RMWG reviews the profiles shared with it; analysts write them.
+    Role.RMWG: frozenset({Permission.AGGREGATES_READ, Permission.PROFILES_READ}),
     Role.SECRETARIAT: frozenset({Permission.AGGREGATES_READ}),
     # Other agencies see the consignments their controls concern once controls exist.
     Role.AGENCY_OFFICER: frozenset(),

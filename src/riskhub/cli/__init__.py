@@ -7,7 +7,20 @@ import logging
 import typer
 
 from riskhub import logs
-from riskhub.cli import audit, db, demo, ingest, retention, serve, stats, synth, users
+from riskhub.cli import (
+    aeo,
+    audit,
+    db,
+    demo,
+    ingest,
+    profiles,
+    retention,
+    select,
+    serve,
+    stats,
+    synth,
+    users,
+)
 
 app = typer.Typer(
     name="riskhub",
@@ -19,8 +32,11 @@ app = typer.Typer(
 app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
+app.add_typer(aeo.app, name="aeo")
+app.add_typer(profiles.app, name="profiles")
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)
+app.command("select")(select.select_)
 app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
 app.command("stats")(stats.stats)

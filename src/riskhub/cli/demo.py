@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 from datetime import UTC, datetime
+from pathlib import Path
 
 import typer
 from rich.table import Table
@@ -18,12 +19,16 @@ from riskhub.cli.common import console
 from riskhub.cli.ingest import _progress
 from riskhub.db import migrate
 from riskhub.db.engine import get_admin_engine
+from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service
+from riskhub.profiles import service as profiles
 from riskhub.reference.crossings import OFFICES
-from riskhub.reference.parties import party_name
+from riskhub.reference.parties import DECLARATION_OWNERS, SECRETARIAT_PARTY, party_name
+from riskhub.registries.service import import_aeo
+from riskhub.selectivity import service as selectivity
 from riskhub.settings import get_settings
-from riskhub.synth.generator import TrafficSpec, generate
-from riskhub.synth.writer import write_traffic
+from riskhub.synth.generator import TrafficSpec, generate, generate_aeo
+from riskhub.synth.writer import write_aeo, write_traffic
 
 
 def demo(
@@ -51,9 +56,15 @@ def demo(
             chunk_declarations=settings.ingest_chunk_declarations,
             progress=report,
         )
-    audit.append(engine=engine, party=None, actor="cli", action="declarations.ingest",
-                 object=f"run:{summary.run_id}", outcome=f"stored {summary.stored}",
-                 source="cli")  # fmt: skip
+    audit.append(
+        engine=engine,
+        party=None,
+        actor="cli",
+        action="declarations.ingest",
+        object=f"run:{summary.run_id}",
+        outcome=f"stored {summary.stored}",
+        source="cli",
+    )
     console.print(
         f"3. Loaded: {summary.stored:,} declarations stored, {summary.amended:,} amended, "
         f"{summary.unchanged:,} already there, {summary.rejected_rows:,} rows rejected."
@@ -81,6 +92,11 @@ def demo(
         f"{totals['amendments']:,} amendments, {totals['rejected_rows']:,} rejected rows. "
         f"Done in {time.perf_counter() - began:.1f} s."
     )
+    _selectivity(
+        engine,
+        TrafficSpec(days=days, seed=seed, trucks_per_day=trucks_per_day),
+        settings.data_dir / "demo",
+    )
     tokens = _demo_users(engine)
     console.print("Demo users, one per role (API tokens valid 30 days; shown once):")
     for (role, party, name), token in tokens.items():
@@ -96,6 +112,59 @@ def demo(
         "'http://127.0.0.1:8000/api/v1/declarations?limit=3'"
     )
     console.print("Every call is in the audit log; [bold]riskhub audit verify[/] checks it.")
+
+
+LIBRARY = Path(__file__).resolve().parent.parent / "profiles" / "library"
+
+
+def _selectivity(engine: Engine, spec: TrafficSpec, folder: Path) -> None:
+    """AEO holders, the starter profile library, and a channel for every declaration."""
+    aeo_path = folder / f"aeo-seed{spec.seed}.csv"
+    write_aeo(generate_aeo(spec), aeo_path)
+    held = import_aeo(engine=engine, path=aeo_path)
+    with acting_for(SECRETARIAT_PARTY), Session(engine) as session, session.begin():
+        outcomes = [
+            o
+            for file in sorted(LIBRARY.glob("*.yaml"))
+            for o in profiles.import_profiles(
+                session=session,
+                party=SECRETARIAT_PARTY,
+                text=file.read_text(encoding="utf-8"),
+                activate=True,
+            )
+        ]
+    console.print(
+        f"4. {held.inserted + held.updated + held.unchanged:,} AEO authorisations loaded; "
+        f"{len(outcomes)} common risk profiles "
+        "of the starter library active (owned by the RMWG, shared with all CEFTA Parties)."
+    )
+    table = Table(
+        "office",
+        "declarations",
+        "green",
+        "blue",
+        "yellow",
+        "red",
+        "random",
+        "red %",
+        title="Channels assigned, by office",
+    )
+    began = time.perf_counter()
+    decided = 0
+    for party in sorted(DECLARATION_OWNERS):
+        summary = selectivity.decide_pending(engine_=engine, party=party)
+        decided += summary.decided
+        for office, counts in sorted(summary.by_office.items()):
+            n = sum(counts.values())
+            table.add_row(
+                office,
+                f"{n:,}",
+                *[f"{counts.get(c, 0):,}" for c in ("green", "blue", "yellow", "red")],
+                f"{summary.random_by_office.get(office, 0):,}",
+                f"{counts.get('red', 0) / n:.1%}",
+            )
+    console.print(table)
+    console.print(f"5. {decided:,} declarations decided in {time.perf_counter() - began:.1f} s.")
 
 
 DEMO_USERS: tuple[tuple[Role, str, str, str | None, str | None], ...] = (
@@ -119,13 +188,25 @@ def _demo_users(engine: Engine) -> dict[tuple[Role, str, str], str]:
             user = session.scalar(select(User).where(User.party == party, User.name == name))
             if user is None:
                 user = access.create_user(
-                    session=session, party=party, name=name, role=role,
-                    offices=[office] if office else None, agency=agency, now=now,
-                )  # fmt: skip
+                    session=session,
+                    party=party,
+                    name=name,
+                    role=role,
+                    offices=[office] if office else None,
+                    agency=agency,
+                    now=now,
+                )
             issued = access.issue_token(session=session, user=user, days=30, now=now)
             tokens[(role, party, name)] = issued.token
     for (_, party, _), token in tokens.items():
         token_id = token.split(".")[2]
-        audit.append(engine=engine, party=party, actor="cli", action="tokens.issue",
-                     object=f"token:{token_id}", outcome="issued", source="cli")  # fmt: skip
+        audit.append(
+            engine=engine,
+            party=party,
+            actor="cli",
+            action="tokens.issue",
+            object=f"token:{token_id}",
+            outcome="issued",
+            source="cli",
+        )
     return tokens

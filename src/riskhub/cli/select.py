@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 import typer
-from rich.progress import Progress
+from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from riskhub.cli.common import console, ready_engine
@@ -25,7 +25,7 @@ def select_(
         for code in sorted(party or DECLARATION_OWNERS):
             task = progress.add_task(f"{code}", total=None)
 
-            def report(done: int, of: int, task: int = task) -> None:
+            def report(done: int, of: int, task: TaskID = task) -> None:
                 progress.update(task, completed=done, total=of)
 
             summary = service.decide_pending(

@@ -7,4 +7,7 @@ def load_all_models() -> None:
     """Import each feature's tables; add new feature packages here."""
     import riskhub.access.models
     import riskhub.audit.models
-    import riskhub.declarations.models  # noqa: F401
+    import riskhub.declarations.models
+    import riskhub.profiles.models
+    import riskhub.registries.models
+    import riskhub.selectivity.models  # noqa: F401

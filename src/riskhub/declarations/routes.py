@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response, status
+from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from riskhub.access.principal import Principal, require
@@ -15,6 +16,8 @@ from riskhub.api_types import ObjectId, SearchText
 from riskhub.db.engine import get_engine
 from riskhub.db.session import ReadSession
 from riskhub.declarations import schemas, service
+from riskhub.selectivity import service as selectivity
+from riskhub.selectivity.schemas import DecisionOut
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["declarations"])
 aggregates = APIRouter(prefix="/api/v1/aggregates", tags=["aggregates"])
@@ -75,6 +78,7 @@ async def submit_declarations(
         where=(lambda i: "declaration") if single else (lambda i: f"declarations[{i}]"),
     )
     result = _result(summary)
+    await run_in_threadpool(_attach_decisions, result, principal.party)
     if single:
         response.status_code = (
             status.HTTP_201_CREATED
@@ -159,6 +163,19 @@ def _batch(payload: Any) -> list[Any]:
             f"{len(records)} declarations in one request; send at most {MAX_BATCH} at a time",
         )
     return records
+
+
+def _attach_decisions(result: schemas.IngestResult, party: str) -> None:
+    """Decide the channel of each accepted declaration version (once) and report it."""
+    ids = [d.id for d in result.declarations]
+    if not ids:
+        return
+    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+        selectivity.decide_declarations(session=session, party=party, ids=ids)
+    with Session(get_engine()) as session:
+        for entry in result.declarations:
+            found = selectivity.get_decision(session=session, party=party, declaration_id=entry.id)
+            entry.decision = DecisionOut.of(found) if found is not None else None
 
 
 def _result(summary: service.IngestSummary) -> schemas.IngestResult:

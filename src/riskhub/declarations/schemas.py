@@ -8,6 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskhub.api_types import UtcDateTime
+from riskhub.selectivity.schemas import DecisionOut
 
 
 class ItemIn(BaseModel):
@@ -25,8 +26,13 @@ class ItemIn(BaseModel):
     customs_value_eur: float
     duty_rate: float | None = Field(default=None, description="percent")
     lpco_refs: list[str] | None = Field(default=None, description="licences and certificates")
-    known_outcome: str | None = None
+    known_outcome: str | None = Field(
+        default=None, description="already-known control result: 'compliant' or the kind"
+    )
     known_critical: bool | None = None
+    known_revenue_eur: float | None = Field(
+        default=None, description="duty and taxes recovered by the control, EUR (0 or more)"
+    )
 
 
 class DeclarationIn(BaseModel):
@@ -73,6 +79,9 @@ class DeclarationStatus(BaseModel):
     id: int
     version: int
     status: Literal["stored", "amended", "unchanged"]
+    decision: DecisionOut | None = Field(
+        None, description="the channel given to this version (none if it could not be decided)"
+    )
 
 
 class IngestResult(BaseModel):
@@ -102,6 +111,17 @@ class ItemOut(BaseModel):
     customs_value_eur: float
     duty_rate: float | None
     lpco_refs: str | None
+
+
+class KnownOutcomeOut(BaseModel):
+    """A control result that came with the declaration (labelled data sets)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    item_no: int
+    outcome: str | None
+    critical: bool | None
+    revenue_eur: float | None
 
 
 class VersionOut(BaseModel):
@@ -145,6 +165,7 @@ class DeclarationOut(DeclarationSummaryOut):
     created_at: UtcDateTime
     updated_at: UtcDateTime
     items: list[ItemOut]
+    outcomes: list[KnownOutcomeOut] = Field(description="known control results, by item")
     versions: list[VersionOut] = Field(description="earlier versions, kept on amendment")
 
 

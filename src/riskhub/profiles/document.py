@@ -60,7 +60,7 @@ class _Strict(BaseModel):
 
 class Action(_Strict):
     channel: Literal[Channel.RED, Channel.YELLOW, Channel.BLUE]
-    agencies: list[Agency] = Field(default_factory=lambda: ["customs"])
+    agencies: list[Agency] = Field(default_factory=lambda: list[Agency](["customs"]))
     checklist: list[str] = Field(default_factory=list, max_length=30)
 
 
@@ -178,6 +178,8 @@ def _plain(err: Any) -> str:
         return f"unknown key '{err['loc'][-1]}'"
     if err["type"] == "missing":
         return f"'{err['loc'][-1]}' is required"
+    if err["type"] == "string_pattern_mismatch" and err["loc"][-1] == "code":
+        return "a code is 3 to 40 capital letters, digits, '.', '_' or '-', e.g. RS-UV-001"
     return message
 
 

@@ -63,13 +63,13 @@ def _prices(rows: pl.DataFrame) -> pl.DataFrame:
     unit_value = DERIVED["unit_value_kg"][0]
     key = ["party", pl.col("hs_code").str.slice(0, 6), "origin_country"]
     known = unit_value.is_not_null().cast(pl.Int32)
-    window = {"by": "lodged_at", "window_size": REFERENCE_WINDOW}
+    by, size = "lodged_at", REFERENCE_WINDOW
     out = rows.with_columns(unit_value.alias("_uv")).with_columns(
-        reference_items=known.rolling_sum_by(**window, closed="left").over(key),
-        _median=pl.col("_uv").rolling_median_by(**window, closed="left").over(key),
+        reference_items=known.rolling_sum_by(by, size, closed="left").over(key),
+        _median=pl.col("_uv").rolling_median_by(by, size, closed="left").over(key),
         # The rank among the window including itself; minus itself gives the share below it.
-        _rank=pl.col("_uv").rolling_rank_by(**window, closed="right", method="min").over(key),
-        _seen=known.rolling_sum_by(**window, closed="right").over(key),
+        _rank=pl.col("_uv").rolling_rank_by(by, size, closed="right", method="min").over(key),
+        _seen=known.rolling_sum_by(by, size, closed="right").over(key),
     )
     enough = pl.col("reference_items") >= MIN_REFERENCE_ITEMS
     return out.with_columns(

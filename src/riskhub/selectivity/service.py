@@ -29,6 +29,7 @@ from riskhub.profiles import service as profiles
 from riskhub.profiles.compiled import CompiledProfile
 from riskhub.profiles.criteria.backends.derived import DERIVED
 from riskhub.profiles.history import with_history
+from riskhub.profiles.models import NamedList, RiskProfile
 from riskhub.registries.service import aeo_holders
 from riskhub.selectivity import budget, engine
 from riskhub.selectivity.models import OfficeSelectivity, SelectivityDecision
@@ -56,10 +57,13 @@ def _now() -> datetime:
 class SelectSummary:
     decided: int = 0
     by_office: dict[str, dict[str, int]] = field(default_factory=dict)
+    random_by_office: dict[str, int] = field(default_factory=dict)
 
     def count(self, decisions: Sequence[Decision]) -> None:
         self.decided += len(decisions)
         for d in decisions:
+            if d.random_control:
+                self.random_by_office[d.office] = self.random_by_office.get(d.office, 0) + 1
             office = self.by_office.setdefault(d.office, {})
             office[d.channel.value] = office.get(d.channel.value, 0) + 1
 
@@ -278,7 +282,7 @@ def _parts(ids: list[int], size: int) -> list[list[int]]:
 
 def _cached_active(session: Session, party: str) -> list[CompiledProfile]:
     # Compiling reads YAML: reuse the compiled set while no active profile changed.
-    rp = profiles.RiskProfile
+    rp = RiskProfile
     stamp = tuple(session.execute(select(rp.id, rp.version).where(rp.status == "active")).all())
     key = (party, stamp, _lists_stamp(session))
     found = _COMPILED.get(key)
@@ -290,7 +294,7 @@ def _cached_active(session: Session, party: str) -> list[CompiledProfile]:
 
 
 def _lists_stamp(session: Session) -> tuple[Any, ...]:
-    nl = profiles.NamedList
+    nl = NamedList
     return tuple(session.execute(select(nl.id, nl.version)).all())
 
 

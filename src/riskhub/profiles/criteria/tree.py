@@ -7,7 +7,8 @@ and ``Not`` combine them. Backends compile this tree, never the raw YAML.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import dataclasses
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Literal
 
@@ -45,7 +46,7 @@ class Compare:
     field: str
     op: CompareOp
     value: Scalar | FieldRef
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,7 @@ class Between:
     field: str
     low: float
     high: float
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,7 +64,7 @@ class InValues:
     field: str
     values: tuple[Scalar, ...]
     negate: bool = False
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +74,7 @@ class InList:
     field: str
     list_name: str
     negate: bool = False
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,7 +83,7 @@ class StartsWith:
 
     field: str
     prefixes: tuple[str, ...]
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,7 +92,7 @@ class Contains:
 
     field: str
     prefix: str
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +101,7 @@ class Missing:
 
     field: str
     missing: bool = True
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +111,7 @@ class DateWindow:
     field: str
     start: date
     end: date
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +120,7 @@ class Weekday:
 
     field: str
     days: tuple[int, ...]
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
@@ -129,25 +130,25 @@ class HourWindow:
     field: str
     start: int
     end: int
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class All:
     children: tuple[Node, ...]
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class AnyOf:
     children: tuple[Node, ...]
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 @dataclass(frozen=True, slots=True)
 class Not:
     child: Node
-    loc: Loc = field(default=NOWHERE, compare=False)
+    loc: Loc = dataclasses.field(default=NOWHERE, compare=False)
 
 
 Leaf = Compare | Between | InValues | InList | StartsWith | Contains | Missing | DateWindow

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable
 from functools import reduce
 
 import polars as pl
@@ -69,8 +70,9 @@ class PolarsBackend(CriteriaBackend[pl.Expr]):
 def _is_in(value: pl.Expr, values: tuple[t.Scalar, ...]) -> pl.Expr:
     # Polars (>= 2.0) will not look ints up among floats or the reverse, and will not build a
     # list of both: numbers are compared as Float64 on both sides, as SQL and Python do.
-    if all(isinstance(v, int | float) and not isinstance(v, bool) for v in values):
-        return value.cast(pl.Float64).is_in([float(v) for v in values])  # type: ignore[arg-type]
+    numbers = [float(v) for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) == len(values):
+        return value.cast(pl.Float64).is_in(numbers)
     return value.is_in(list(values))
 
 
@@ -80,13 +82,12 @@ def _starts_with(value: pl.Expr, prefixes: tuple[str, ...]) -> pl.Expr:
     for prefix in prefixes:
         by_length[len(prefix)].append(prefix)
     tests = [
-        value.str.slice(0, size).is_in(sorted(group))
-        for size, group in sorted(by_length.items())
+        value.str.slice(0, size).is_in(sorted(group)) for size, group in sorted(by_length.items())
     ]
     return reduce(lambda a, b: a | b, tests)
 
 
-_COMPARE = {
+_COMPARE: dict[str, Callable[[pl.Expr, pl.Expr], pl.Expr]] = {
     "eq": lambda a, b: a == b,
     "ne": lambda a, b: a != b,
     "gt": lambda a, b: a > b,

@@ -1,0 +1,61 @@
+"""What the API says about a selectivity decision."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from riskhub.api_types import UtcDateTime
+
+
+class ReasonOut(BaseModel):
+    sentence: str = Field(description="why, in plain words")
+    profile: str | None = None
+    owner: str | None = None
+    version: int | None = None
+    channel: str | None = None
+    weight: int | None = None
+    selected: bool | None = Field(None, description="whether the profile's share picked it")
+    random: bool | None = None
+    aeo: bool | None = None
+
+
+class DecisionOut(BaseModel):
+    """The channel of one version of a declaration, and why."""
+
+    declaration_id: int
+    declaration_version: int
+    channel: str = Field(description="green, blue, yellow or red")
+    score: float
+    random_control: bool
+    aeo: bool
+    reasons: list[ReasonOut]
+    agencies: list[str]
+    checklist: list[str]
+    budget: str | None
+    engine_version: str
+    profiles_version: str
+    model_version: str | None
+    decided_at: UtcDateTime
+
+    @classmethod
+    def of(cls, row: Any) -> DecisionOut:
+        """From a stored decision row."""
+        return cls(
+            declaration_id=row.declaration_id,
+            declaration_version=row.declaration_version,
+            channel=row.channel,
+            score=row.score,
+            random_control=row.random_control,
+            aeo=row.aeo,
+            reasons=[ReasonOut(**r) for r in json.loads(row.reasons)],
+            agencies=json.loads(row.agencies),
+            checklist=json.loads(row.checklist),
+            budget=row.budget,
+            engine_version=row.engine_version,
+            profiles_version=row.profiles_version,
+            model_version=row.model_version,
+            decided_at=row.decided_at,
+        )

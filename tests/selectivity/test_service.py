@@ -1,0 +1,181 @@
+"""Decisions stored once per declaration version; profiles through the API; backtests."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
+
+from riskhub.access.roles import Role
+from riskhub.app import create_app
+from riskhub.db.tenancy import acting_for
+from riskhub.declarations import service as declarations
+from riskhub.profiles import service as profiles
+from riskhub.selectivity import service
+from riskhub.selectivity.models import SelectivityDecision
+from tests.conftest import MakeUser
+from tests.helpers import nested
+
+HEAVY = """\
+code: RS-HEAVY
+title: Heavy laptops
+threat: mass
+criteria:
+  all:
+    - hs_code: {startswith: "8471"}
+    - net_mass: {gt: 500}
+action: {channel: red, checklist: [weigh the truck]}
+weight: 40
+"""
+
+
+def with_item(reference: str, **item: object) -> dict[str, object]:
+    """A declaration whose first item carries ``item``'s values."""
+    body = nested(reference)
+    body["items"][0].update(item)
+    return body
+
+
+@pytest.fixture
+def client(engine: Engine) -> Iterator[TestClient]:
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def load(engine: Engine, *bodies: dict[str, object]) -> list[int]:
+    summary = declarations.ingest_records(
+        engine=engine, records=list(bodies), submitted_by_party="RS", body_sha256=str(bodies)
+    )
+    return [d["id"] for d in summary.declarations]
+
+
+def activate(engine: Engine, text: str, party: str = "RS") -> None:
+    with acting_for(party), Session(engine) as session, session.begin():
+        (outcome,) = profiles.import_profiles(session=session, party=party, text=text,
+                                              activate=True)  # fmt: skip
+        assert outcome.outcome in ("created", "changed"), outcome.problems
+
+
+def decisions(engine: Engine) -> int:
+    with engine.connect() as conn:
+        return int(conn.execute(select(func.count(SelectivityDecision.id))).scalar_one())
+
+
+def test_batch_decisions_are_stored_once_and_amendments_get_a_new_one(engine: Engine) -> None:
+    activate(engine, HEAVY)
+    heavy = with_item("H1", net_mass="900", gross_mass="950")
+    light = nested("L1")
+    load(engine, heavy, light)
+    first = service.decide_pending(engine_=engine, party="RS")
+    assert first.decided == 2
+    assert service.decide_pending(engine_=engine, party="RS").decided == 0
+    assert decisions(engine) == 2
+    # An amendment is a new version: decided anew, the old decision kept.
+    load(engine, {**light, "office": "RS-HOR"})
+    assert service.decide_pending(engine_=engine, party="RS").decided == 1
+    assert decisions(engine) == 3
+
+
+def test_profile_hit_gives_red_with_reason_and_checklist(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    activate(engine, HEAVY)
+    (heavy_id,) = load(engine, with_item("H1", net_mass="900", gross_mass="950"))
+    service.decide_pending(engine_=engine, party="RS")
+    rs = {"Authorization": f"Bearer {make_user('RS', Role.OFFICER, offices=['RS-PRE'])}"}
+    got = client.get(f"/api/v1/declarations/{heavy_id}/decision", headers=rs)
+    assert got.status_code == 200, got.text
+    body = got.json()
+    assert body["channel"] == "red" and body["score"] == 40
+    assert body["checklist"] == ["weigh the truck"]
+    (reason,) = [r for r in body["reasons"] if r.get("profile")]
+    assert reason["sentence"].startswith("Heavy laptops: hs code starts with 8471")
+    mk = {"Authorization": f"Bearer {make_user('MK', Role.OFFICER, offices=['MK-TAB'])}"}
+    assert client.get(f"/api/v1/declarations/{heavy_id}/decision", headers=mk).status_code == 404
+
+
+def test_api_submission_returns_its_decision_and_keeps_it(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    activate(engine, HEAVY)
+    rs = {"Authorization": f"Bearer {make_user('RS', Role.ANALYST)}"}
+    body = with_item("API1", net_mass="900", gross_mass="950")
+    del body["party"]
+    first = client.post("/api/v1/declarations", json=body, headers=rs).json()
+    decision = first["declarations"][0]["decision"]
+    assert decision["channel"] == "red"
+    again = client.post("/api/v1/declarations", json=body, headers=rs).json()
+    assert again["declarations"][0]["decision"] == decision
+    assert decisions(engine) == 1
+
+
+def test_profiles_api_import_errors_versions_and_status(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    rs = {"Authorization": f"Bearer {make_user('RS', Role.ANALYST)}"}
+    bad = HEAVY.replace("net_mass: {gt: 500}", "net_mass: {gt: CN}")
+    refused = client.post("/api/v1/profiles", json={"document": bad}, headers=rs)
+    assert refused.status_code == 422
+    (problem,) = refused.json()[0]["problems"]
+    assert problem.startswith("line 7, column ") and "cannot be compared to 'CN'" in problem
+    made = client.post("/api/v1/profiles", json={"document": HEAVY}, headers=rs)
+    assert made.status_code == 201
+    profile_id = made.json()[0]["id"]
+    changed = HEAVY.replace("gt: 500", "gt: 700")
+    assert (
+        client.post("/api/v1/profiles", json={"document": changed}, headers=rs).status_code == 201
+    )
+    unchanged = client.post("/api/v1/profiles", json={"document": changed}, headers=rs)
+    assert unchanged.status_code == 200 and unchanged.json()[0]["outcome"] == "unchanged"
+    status = client.put(f"/api/v1/profiles/{profile_id}/status", json={"status": "active"},
+                        headers=rs)  # fmt: skip
+    assert status.json()["status"] == "active" and status.json()["version"] == 3
+    versions = client.get(f"/api/v1/profiles/{profile_id}/versions", headers=rs).json()
+    assert [v["version"] for v in versions] == [1, 2, 3]
+    assert "-    - net_mass: {gt: 500}" in versions[1]["diff"]
+    assert "+    - net_mass: {gt: 700}" in versions[1]["diff"]
+    mk = {"Authorization": f"Bearer {make_user('MK', Role.ANALYST)}"}
+    assert client.get(f"/api/v1/profiles/{profile_id}", headers=mk).status_code == 404
+    assert client.get("/api/v1/profiles", headers=mk).json() == []
+    put = client.put(f"/api/v1/profiles/{profile_id}/status", json={"status": "suspended"},
+                     headers=mk)  # fmt: skip
+    assert put.status_code == 404
+
+
+def test_common_profiles_apply_where_shared_only(engine: Engine) -> None:
+    common = HEAVY.replace("RS-HEAVY", "CEFTA-HEAVY") + "distribution: {level: cefta}\n"
+    activate(engine, common, party="XS")
+    with acting_for("RS"), Session(engine) as session:
+        assert [p.code for p in profiles.active_profiles(session=session, party="RS")] == [
+            "CEFTA-HEAVY"
+        ]
+    with acting_for("HU"), Session(engine) as session:
+        assert profiles.active_profiles(session=session, party="HU") == []
+
+
+def test_backtest_counts_hits_controls_and_findings(engine: Engine) -> None:
+    activate(engine, HEAVY.replace("RS-HEAVY", "RS-OTHER"))
+    bodies = [
+        with_item("B1", net_mass="900", gross_mass="950", known_outcome="under_declared_mass",
+                  known_revenue_eur="120.5"),
+        with_item("B2", net_mass="900", gross_mass="950"),
+        nested("B3"),
+    ]  # fmt: skip
+    load(engine, *bodies)
+    service.decide_pending(engine_=engine, party="RS")
+    from datetime import datetime
+
+    from riskhub.profiles.backtest import backtest
+
+    report = backtest(engine=engine, party="RS", text=HEAVY, since=datetime(2026, 1, 1))
+    assert (report.declarations, report.hits) == (3, 2)
+    # Both heavy ones were sent red by the active copy; one was found non-compliant.
+    assert (report.inspected, report.found, report.revenue_eur) == (2, 1, 120.5)
+    assert report.overlap_any_active == 2
+    assert report.overlap_by_profile == [{"profile": "RS-OTHER", "owner": "RS", "declarations": 2}]
+    with pytest.raises(profiles.ProfileError, match="line 7"):
+        backtest(engine=engine, party="RS", text=HEAVY.replace("500", "CN"),
+                 since=datetime(2026, 1, 1))  # fmt: skip
