@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator
 
 import pytest
@@ -47,7 +48,10 @@ def client(engine: Engine) -> Iterator[TestClient]:
 
 def load(engine: Engine, *bodies: dict[str, object]) -> list[int]:
     summary = declarations.ingest_records(
-        engine=engine, records=list(bodies), submitted_by_party="RS", body_sha256=str(bodies)
+        engine=engine,
+        records=list(bodies),
+        submitted_by_party="RS",
+        body_sha256=hashlib.sha256(repr(bodies).encode()).hexdigest(),
     )
     return [d["id"] for d in summary.declarations]
 
