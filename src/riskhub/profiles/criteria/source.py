@@ -7,6 +7,7 @@ error (the parser's, a validator's, pydantic's) can name the line.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -15,6 +16,8 @@ import yaml
 from riskhub.profiles.criteria.tree import Loc
 
 PathKey = tuple[str | int, ...]
+_INT = "tag:yaml.org,2002:int"
+_OCTAL = re.compile(r"[-+]?0[0-7_]+")
 
 
 class SourceError(ValueError):
@@ -64,12 +67,15 @@ def load(text: str) -> Source:
             for key_node, value_node in node.value:
                 key = str(constructor.construct_object(key_node))
                 if key in out:
-                    loc = Loc(key_node.start_mark.line + 1, key_node.start_mark.column + 1, key)
+                    where = dotted((*path, key))
+                    loc = Loc(key_node.start_mark.line + 1, key_node.start_mark.column + 1, where)
                     raise SourceError(loc, f"'{key}' is written twice")
                 out[key] = build(value_node, (*path, key))
             return out
         if isinstance(node, yaml.SequenceNode):
             return [build(item, (*path, i)) for i, item in enumerate(node.value)]
+        if node.tag == _INT and _OCTAL.fullmatch(node.value):
+            return node.value  # 0101 is the HS chapter as written, not YAML 1.1's octal 65
         return constructor.construct_object(node)
 
     return Source(None if root is None else build(root, ()), marks)
