@@ -14,8 +14,6 @@ thresholds, HS prefixes, origins, scopes and validity), each read through
   the applies test (Parties, direction, offices, validity) written in SQL the way
   ``CompiledProfile.applies`` writes it in polars. Timed with DuckDB's IN-list-to-join
   rewrite off (faster here), and once with its default optimizers (``duckdb_default_s``);
-* a prototype of a faster polars evaluation (``prototype_s``; see ``PrototypeBackend``),
-  to measure a suggestion; riskhub's engine is not changed;
 * per-row Python (``PythonBackend``) on a ``--python-rows`` sample, scaled.
 
 Each engine runs ``--repeat`` times; ``riskhub_s`` and ``duckdb_s`` are medians, and
@@ -31,7 +29,6 @@ from __future__ import annotations
 
 import argparse
 import copy
-import dataclasses
 import glob
 import os
 import random
@@ -39,10 +36,8 @@ import statistics
 import sys
 import tempfile
 import time
-from collections import defaultdict
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
-from functools import reduce
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +47,7 @@ import polars as pl
 import yaml
 
 from riskhub.profiles.compiled import CompiledProfile, compile_profile
-from riskhub.profiles.criteria import tree as t
-from riskhub.profiles.criteria.backends import PolarsBackend, PythonBackend, SqlBackend
+from riskhub.profiles.criteria.backends import PythonBackend, SqlBackend
 from riskhub.profiles.criteria.backends.sql import literal
 from riskhub.profiles.document import read_library
 from riskhub.profiles.history import with_history
@@ -321,60 +315,6 @@ def mismatches(left: pl.DataFrame, right: pl.DataFrame) -> dict[str, int]:
         if (n := int(differ.sum())) or a.null_count() != b.null_count():
             out[name] = n
     return out
-
-
-# -- a prototype of a faster engine (measured only; riskhub's engine is unchanged) ----
-
-
-CATEGORICAL = ("party", "direction", "office", "origin_country", "dispatch_country")
-
-
-class PrototypeBackend(PolarsBackend):
-    """``PolarsBackend`` with HS prefixes compared as integers, ``contains`` without a concat.
-
-    HS codes and prefixes are digits only (the declaration validator and the
-    ``HsPrefixes`` validator see to it), so ``slice(0, k)`` of the code read as an
-    integer equals a prefix of length k exactly when the strings are equal; the
-    slice-and-parse is shared by every profile (common subexpressions), and each
-    profile's lookup hashes integers instead of strings.
-    """
-
-    def expr(self, node: t.Node, lists: Any) -> pl.Expr:
-        if isinstance(node, t.StartsWith) and node.field == "hs_code":
-            by_length: dict[int, list[int]] = defaultdict(list)
-            for prefix in node.prefixes:
-                by_length[len(prefix)].append(int(prefix))
-            tests = [
-                pl.col("hs_code").str.slice(0, size).cast(pl.Int64).is_in(sorted(group))
-                for size, group in sorted(by_length.items())
-            ]
-            return reduce(lambda a, b: a | b, tests)
-        if isinstance(node, t.Contains):
-            value = pl.col(node.field)
-            return value.str.starts_with(node.prefix) | value.str.contains(
-                ";" + node.prefix, literal=True
-            )
-        return super().expr(node, lists)
-
-
-def prototype_profiles(profiles: Sequence[CompiledProfile]) -> list[CompiledProfile]:
-    backend = PrototypeBackend()
-    return [dataclasses.replace(p, expr=backend.compile(p.criteria, lists={})) for p in profiles]
-
-
-def prototype_hit_matrix(frame: pl.DataFrame, profiles: Sequence[CompiledProfile]) -> pl.DataFrame:
-    """``hit_matrix`` on a frame whose low-cardinality text columns are first made Categorical.
-
-    One hashing pass per column; after it every ``is_in`` and ``==`` of the
-    applies test and the criteria on those columns compares category ids.
-    """
-    names = [c for c in CATEGORICAL if c in frame.columns]
-    return (
-        frame.lazy()
-        .with_columns(pl.col(names).cast(pl.Categorical))
-        .select([(p.applies() & p.expr).alias(f"p{i}") for i, p in enumerate(profiles)])
-        .collect()
-    )
 
 
 # -- per-row Python ------------------------------------------------------------------
@@ -651,7 +591,6 @@ def main() -> None:
                         help="compare the engines on the first N rows only (0: all)")  # fmt: skip
     parser.add_argument("--duckdb-default-runs", type=int, default=1,
                         help="runs of DuckDB with its default optimizers (0: none)")  # fmt: skip
-    parser.add_argument("--skip-prototype", action="store_true")
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--api-requests", type=int, default=300)
     parser.add_argument("--api-warmup", type=int, default=30)
@@ -726,19 +665,6 @@ def main() -> None:
     del duck
     con.close()
 
-    proto: dict[str, Any] = {}
-    if not args.skip_prototype:
-        fast = prototype_profiles(profiles)
-        walls, cpus, faster = timed(
-            "prototype", args.repeat, lambda: prototype_hit_matrix(frame, fast)
-        )
-        proto = {
-            "prototype_s": round(statistics.median(walls), 3),
-            "prototype_cpu_s": round(statistics.median(cpus), 3),
-            "prototype_identical": not mismatches(hits, faster),
-        }
-        del faster
-
     sample = frame.head(args.python_rows)
     rows = sample.to_dicts()
     tests = python_tests(profiles)
@@ -766,7 +692,6 @@ def main() -> None:
         "duckdb_default_s": None if duckdb_default_s is None else round(duckdb_default_s, 3),
         "duckdb_default_identical": default_identical,
         "duckdb_default_in_order": default_in_order,
-        **proto,
         "python_rows_per_s": round(python_rows_per_s),
         "python_1m_s_scaled": round(frame.height / python_rows_per_s, 1),
         "ratio_vs_duckdb": round(duckdb_s / riskhub_s, 2),

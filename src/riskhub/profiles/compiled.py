@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
+from functools import cached_property
 
 import polars as pl
 
@@ -37,6 +38,11 @@ class CompiledProfile:
     criteria: Node
     expr: pl.Expr
     sentence: str
+
+    @cached_property
+    def test(self) -> pl.Expr:
+        """Hit on a row: in scope and the criteria hold (built once; reused every evaluation)."""
+        return self.applies() & self.expr
 
     def applies(self) -> pl.Expr:
         """Rows this profile may judge: its direction, scope and validity."""

@@ -153,11 +153,8 @@ def _read(source: Source, root: PathKey, lists: dict[str, str]) -> ReadProfile:
         for err in error.errors():
             path = (*root, *err["loc"])
             problems.append(Problem(source.loc(path), _plain(err)))
-    tree = None
-    try:
-        tree = parser.parse(source, (*root, "criteria"))
-    except parser.CriteriaError as error:
-        problems.append(Problem(error.loc, error.message))
+    tree, shape = parser.parse_all(source, (*root, "criteria"))
+    problems.extend(Problem(e.loc, e.message) for e in shape)
     if tree is not None:
         problems.extend(Problem(p.loc, p.message) for p in validators.validate(tree, lists))
     problems.sort(key=lambda p: (p.loc.line, p.loc.column))

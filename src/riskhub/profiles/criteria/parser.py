@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, datetime
+from functools import partial
 from typing import Any
 
 from riskhub.profiles.criteria import tree as t
@@ -25,6 +26,17 @@ from riskhub.profiles.criteria.source import PathKey, Source, SourceError
 
 LOGICAL = ("all", "any", "not")
 WEEKDAYS = {"mon": 1, "tue": 2, "wed": 3, "thu": 4, "fri": 5, "sat": 6, "sun": 7}
+_DAY_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+
+
+def _weekday(day: Any) -> int | None:
+    """ISO number of a weekday written as mon, Monday or 1 (Monday) ... 7 (Sunday)."""
+    if isinstance(day, int) and not isinstance(day, bool):
+        return day if 1 <= day <= 7 else None
+    text = str(day).strip().lower()
+    if text in WEEKDAYS:
+        return WEEKDAYS[text]
+    return _DAY_NAMES.index(text) + 1 if text in _DAY_NAMES else None
 
 
 class CriteriaError(SourceError):
@@ -32,7 +44,22 @@ class CriteriaError(SourceError):
 
 
 def parse(source: Source, path: PathKey = ("criteria",)) -> t.Node:
-    """The tree of the criteria found at ``path`` of the source."""
+    """The tree of the criteria found at ``path`` of the source; the first problem is raised."""
+    tree, problems = parse_all(source, path)
+    if problems:
+        raise problems[0]
+    assert tree is not None
+    return tree
+
+
+def parse_all(
+    source: Source, path: PathKey = ("criteria",)
+) -> tuple[t.Node | None, list[CriteriaError]]:
+    """The tree and every shape problem: a bad condition is left out, its siblings still read.
+
+    The partial tree is for validators to find the other problems in the same pass;
+    it is never compiled while any problem stands.
+    """
     value = source.data
     for key in path:
         if isinstance(value, dict):
@@ -42,21 +69,35 @@ def parse(source: Source, path: PathKey = ("criteria",)) -> t.Node:
         else:
             value = None
     if value is None:
-        raise CriteriaError(source.loc(path), "a profile needs criteria")
-    return _Parser(source).node(value, path)
+        return None, [CriteriaError(source.loc(path), "a profile needs criteria")]
+    parser = _Parser(source)
+    tree = parser.guarded(parser.node, value, path)
+    return tree, sorted(parser.problems, key=lambda e: (e.loc.line, e.loc.column))
 
 
 class _Parser:
     def __init__(self, source: Source) -> None:
         self.source = source
+        self.problems: list[CriteriaError] = []
 
     def fail(self, path: PathKey, message: str) -> CriteriaError:
         return CriteriaError(self.source.loc(path), message)
 
+    def guarded(self, read: Callable[[Any, PathKey], t.Node], value: Any, path: PathKey) -> t.Node:
+        """``read(value, path)``, or, when it is malformed, a note of why and an empty stand-in."""
+        try:
+            return read(value, path)
+        except CriteriaError as error:
+            self.problems.append(error)
+            return t.All((), self.source.loc(path))
+
     def node(self, value: Any, path: PathKey) -> t.Node:
         if not isinstance(value, dict) or not value:
             raise self.fail(path, "expected a condition: 'all', 'any', 'not' or a field name")
-        parts = [self.entry(key, inner, (*path, key)) for key, inner in value.items()]
+        parts = [
+            self.guarded(partial(self.entry, key), inner, (*path, key))
+            for key, inner in value.items()
+        ]
         return parts[0] if len(parts) == 1 else t.All(tuple(parts), self.source.loc(path))
 
     def entry(self, key: str, value: Any, path: PathKey) -> t.Node:
@@ -64,7 +105,7 @@ class _Parser:
         if key in ("all", "any"):
             if not isinstance(value, list) or not value:
                 raise self.fail(path, f"'{key}' takes a list of at least one condition")
-            children = tuple(self.node(v, (*path, i)) for i, v in enumerate(value))
+            children = tuple(self.guarded(self.node, v, (*path, i)) for i, v in enumerate(value))
             return t.All(children, loc) if key == "all" else t.AnyOf(children, loc)
         if key == "not":
             return t.Not(self.node(value, path), loc)
@@ -77,7 +118,10 @@ class _Parser:
             return t.Compare(name, "eq", value, self.source.loc(path))
         if not value:
             raise self.fail(path, f"no operator given for '{name}'")
-        tests = [self.operator(name, op, arg, (*path, op)) for op, arg in value.items()]
+        tests = [
+            self.guarded(partial(self.operator, name, op), arg, (*path, op))
+            for op, arg in value.items()
+        ]
         return tests[0] if len(tests) == 1 else t.All(tuple(tests), self.source.loc(path))
 
     def operator(self, name: str, op: str, arg: Any, path: PathKey) -> t.Node:
@@ -168,9 +212,9 @@ class _Parser:
         days = arg if isinstance(arg, list) else [arg]
         out = []
         for i, day in enumerate(days):
-            number = WEEKDAYS.get(str(day).lower()[:3])
+            number = _weekday(day)
             if number is None:
-                raise self.fail((*path, i), f"'{day}' is not a weekday (mon ... sun)")
+                raise self.fail((*path, i), f"'{day}' is not a weekday (mon ... sun, or 1 ... 7)")
             out.append(number)
         return t.Weekday(name, tuple(sorted(set(out))), self.source.loc(path))
 
