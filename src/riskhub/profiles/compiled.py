@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass
 from datetime import date
 from functools import cached_property
+from typing import Any
 
 import polars as pl
 
-from riskhub.profiles.criteria.backends import PolarsBackend
+from riskhub.profiles.criteria.backends import PolarsBackend, PythonBackend
 from riskhub.profiles.criteria.sentences import describe
 from riskhub.profiles.criteria.tree import Node
 from riskhub.profiles.document import ProfileDocument
@@ -37,6 +38,7 @@ class CompiledProfile:
     valid_to: date | None
     criteria: Node
     expr: pl.Expr
+    row_criteria: Callable[[dict[str, Any]], bool]  # the same criteria, for one row at a time
     sentence: str
 
     @cached_property
@@ -57,6 +59,23 @@ class CompiledProfile:
         if self.valid_to:
             test &= day <= self.valid_to
         return test
+
+    def hits_row(self, row: dict[str, Any]) -> bool:
+        """``test`` for one row as a dict: the same answer without a polars query."""
+        if row.get("party") not in self.parties:
+            return False
+        if self.direction != "ANY" and row.get("direction") != self.direction:
+            return False
+        if self.offices and row.get("office") not in self.offices:
+            return False
+        lodged = row.get("lodged_at")
+        if (self.valid_from or self.valid_to) and lodged is None:
+            return False
+        if self.valid_from and lodged.date() < self.valid_from:
+            return False
+        if self.valid_to and lodged.date() > self.valid_to:
+            return False
+        return self.row_criteria(row)
 
 
 def compile_profile(
@@ -91,5 +110,6 @@ def compile_profile(
         valid_to=document.valid_to,
         criteria=criteria,
         expr=PolarsBackend().compile(criteria, lists=lists),
+        row_criteria=PythonBackend().compile(criteria, lists=lists),
         sentence=describe(criteria),
     )
