@@ -68,13 +68,14 @@ class CompiledProfile:
             return False
         if self.offices and row.get("office") not in self.offices:
             return False
-        lodged = row.get("lodged_at")
-        if (self.valid_from or self.valid_to) and lodged is None:
-            return False
-        if self.valid_from and lodged.date() < self.valid_from:
-            return False
-        if self.valid_to and lodged.date() > self.valid_to:
-            return False
+        if self.valid_from or self.valid_to:
+            lodged = row.get("lodged_at")
+            if lodged is None:
+                return False
+            if self.valid_from and lodged.date() < self.valid_from:
+                return False
+            if self.valid_to and lodged.date() > self.valid_to:
+                return False
         return self.row_criteria(row)
 
 
