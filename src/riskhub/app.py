@@ -12,7 +12,9 @@ from riskhub.audit.routes import router as audit_router
 from riskhub.declarations import schemas as declaration_schemas
 from riskhub.declarations.routes import aggregates as aggregates_router
 from riskhub.declarations.routes import router as declarations_router
+from riskhub.profiles.routes import lists as lists_router
 from riskhub.profiles.routes import router as profiles_router
+from riskhub.selectivity.routes import offices as offices_router
 from riskhub.selectivity.routes import router as selectivity_router
 
 
@@ -30,7 +32,9 @@ def create_app() -> FastAPI:
     app.include_router(aggregates_router)
     app.include_router(audit_router)
     app.include_router(profiles_router)
+    app.include_router(lists_router)
     app.include_router(selectivity_router)
+    app.include_router(offices_router)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

@@ -77,6 +77,8 @@ class Case:
     status: int  # on the caller's own object
     target: Callable[[World, str], dict[str, Any]] | None = None  # path params for a Party
     body: Callable[[World, str], Any] | None = None
+    # False when the path names a thing within the caller's own namespace (a list name).
+    foreign_variant: bool = True
 
 
 def _decl_body(world: World, party: str) -> Any:
@@ -149,6 +151,18 @@ MATRIX: dict[tuple[str, str], Case] = {
         Permission.PROFILES_WRITE, 200, target=_profile_target,
         body=lambda w, p: {"status": "suspended"},
     ),
+    ("GET", "/api/v1/lists"): Case(Permission.PROFILES_READ, 200),
+    ("PUT", "/api/v1/lists/{name}"): Case(
+        Permission.PROFILES_WRITE, 200, target=lambda w, p: {"name": "watch"},
+        body=lambda w, p: {"kind": "trader", "entries": [f"{p}100000001"]},
+        foreign_variant=False,
+    ),
+    ("GET", "/api/v1/offices/selectivity"): Case(Permission.SELECTIVITY_MANAGE, 200),
+    ("PUT", "/api/v1/offices/{office}/selectivity"): Case(
+        Permission.SELECTIVITY_MANAGE, 200, target=lambda w, p: {"office": OFFICE[p]},
+        body=lambda w, p: {"random_rate": 0.03, "random_rate_aeo": 0.01, "target_red": 0.05,
+                           "target_yellow": 0.1, "red_capacity_per_day": 40},
+    ),
 }  # fmt: skip
 
 
@@ -201,6 +215,10 @@ def expected(case: Case, role: Role, *, own: bool) -> int:
 
 def check_no_leak(path: str, party: str, payload: Any, engine: Engine) -> None:
     """Lists hold only the caller's rows; counts are the caller's counts."""
+    if path == "/api/v1/offices/selectivity":
+        assert all(row["office"].startswith(party + "-") for row in payload), payload
+    if path == "/api/v1/lists":
+        assert all(r["party"] == party or r["distribution"] != "own" for r in payload), payload
     if path == "/api/v1/profiles":
         # Profiles shared by their owners are listed too; never another Party's own.
         assert all(r["party"] == party or r["distribution"] != "own" for r in payload), payload
@@ -225,7 +243,7 @@ def test_matrix(world: World, engine: Engine) -> None:
                 for party in parties_of(role):
                     headers = {"Authorization": f"Bearer {world.tokens[(role, party)]}"}
                     variants = [(True, party)]
-                    if case.target is not None:
+                    if case.target is not None and case.foreign_variant:
                         variants.append((False, foreign_of(party)))
                     for own, owner in variants:
                         params = case.target(world, owner) if case.target else {}

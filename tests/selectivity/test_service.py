@@ -58,8 +58,9 @@ def load(engine: Engine, *bodies: dict[str, object]) -> list[int]:
 
 def activate(engine: Engine, text: str, party: str = "RS") -> None:
     with acting_for(party), Session(engine) as session, session.begin():
-        (outcome,) = profiles.import_profiles(session=session, party=party, text=text,
-                                              activate=True)  # fmt: skip
+        (outcome,) = profiles.import_profiles(
+            session=session, party=party, text=text, activate=True
+        )
         assert outcome.outcome in ("created", "changed"), outcome.problems
 
 
@@ -134,8 +135,9 @@ def test_profiles_api_import_errors_versions_and_status(
     )
     unchanged = client.post("/api/v1/profiles", json={"document": changed}, headers=rs)
     assert unchanged.status_code == 200 and unchanged.json()[0]["outcome"] == "unchanged"
-    status = client.put(f"/api/v1/profiles/{profile_id}/status", json={"status": "active"},
-                        headers=rs)  # fmt: skip
+    status = client.put(
+        f"/api/v1/profiles/{profile_id}/status", json={"status": "active"}, headers=rs
+    )
     assert status.json()["status"] == "active" and status.json()["version"] == 3
     versions = client.get(f"/api/v1/profiles/{profile_id}/versions", headers=rs).json()
     assert [v["version"] for v in versions] == [1, 2, 3]
@@ -144,8 +146,9 @@ def test_profiles_api_import_errors_versions_and_status(
     mk = {"Authorization": f"Bearer {make_user('MK', Role.ANALYST)}"}
     assert client.get(f"/api/v1/profiles/{profile_id}", headers=mk).status_code == 404
     assert client.get("/api/v1/profiles", headers=mk).json() == []
-    put = client.put(f"/api/v1/profiles/{profile_id}/status", json={"status": "suspended"},
-                     headers=mk)  # fmt: skip
+    put = client.put(
+        f"/api/v1/profiles/{profile_id}/status", json={"status": "suspended"}, headers=mk
+    )
     assert put.status_code == 404
 
 
@@ -163,11 +166,16 @@ def test_common_profiles_apply_where_shared_only(engine: Engine) -> None:
 def test_backtest_counts_hits_controls_and_findings(engine: Engine) -> None:
     activate(engine, HEAVY.replace("RS-HEAVY", "RS-OTHER"))
     bodies = [
-        with_item("B1", net_mass="900", gross_mass="950", known_outcome="under_declared_mass",
-                  known_revenue_eur="120.5"),
+        with_item(
+            "B1",
+            net_mass="900",
+            gross_mass="950",
+            known_outcome="under_declared_mass",
+            known_revenue_eur="120.5",
+        ),
         with_item("B2", net_mass="900", gross_mass="950"),
         nested("B3"),
-    ]  # fmt: skip
+    ]
     load(engine, *bodies)
     service.decide_pending(engine_=engine, party="RS")
     from datetime import datetime
@@ -181,5 +189,70 @@ def test_backtest_counts_hits_controls_and_findings(engine: Engine) -> None:
     assert report.overlap_any_active == 2
     assert report.overlap_by_profile == [{"profile": "RS-OTHER", "owner": "RS", "declarations": 2}]
     with pytest.raises(profiles.ProfileError, match="line 7"):
-        backtest(engine=engine, party="RS", text=HEAVY.replace("500", "CN"),
-                 since=datetime(2026, 1, 1))  # fmt: skip
+        backtest(
+            engine=engine, party="RS", text=HEAVY.replace("500", "CN"), since=datetime(2026, 1, 1)
+        )
+
+
+def test_named_lists_judge_declarations_and_keep_traders_private(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    rs = {"Authorization": f"Bearer {make_user('RS', Role.ANALYST)}"}
+    mk = {"Authorization": f"Bearer {make_user('MK', Role.ANALYST)}"}
+    watched = {"kind": "trader", "entries": ["RS100000001"], "distribution": "cefta"}
+    saved = client.put("/api/v1/lists/watch", json=watched, headers=rs)
+    assert saved.status_code == 200 and saved.json()["entries"] == ["RS100000001"]
+    wrong_kind = client.put("/api/v1/lists/bad", json={**watched, "kind": "people"}, headers=rs)
+    assert wrong_kind.status_code == 422 and "unknown list kind" in wrong_kind.json()["detail"]
+    # Shared with MK by name and size, never by the traders it names.
+    (seen,) = client.get("/api/v1/lists", headers=mk).json()
+    assert (seen["name"], seen["size"], seen["entries"]) == ("RS/watch", 1, None)
+    watch_profile = HEAVY.replace("RS-HEAVY", "RS-WATCH").replace(
+        "    - net_mass: {gt: 500}", "    - importer: {in_list: watch}"
+    )
+    made = client.post(
+        "/api/v1/profiles", json={"document": watch_profile, "activate": True}, headers=rs
+    )
+    assert made.status_code == 201, made.text
+    (listed_id, other_id) = load(engine, nested("W1"), nested("W2", importer="RS999999999"))
+    service.decide_pending(engine_=engine, party="RS")
+    with acting_for("RS"), Session(engine) as session:
+        listed = service.get_decision(session=session, party="RS", declaration_id=listed_id)
+        other = service.get_decision(session=session, party="RS", declaration_id=other_id)
+    assert listed is not None and other is not None
+    assert "RS-WATCH" in listed.reasons and "RS-WATCH" not in other.reasons
+
+
+def test_office_settings_are_per_office_and_per_party(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    rs = {"Authorization": f"Bearer {make_user('RS', Role.ANALYST)}"}
+    rates = {
+        "random_rate": 1.0,
+        "random_rate_aeo": 1.0,
+        "target_red": 0.0,
+        "target_yellow": 0.0,
+        "red_capacity_per_day": None,
+    }
+    assert (
+        client.put("/api/v1/offices/RS-PRE/selectivity", json=rates, headers=rs).status_code == 200
+    )
+    assert (
+        client.put("/api/v1/offices/MK-TAB/selectivity", json=rates, headers=rs).status_code == 404
+    )
+    bad = client.put(
+        "/api/v1/offices/RS-PRE/selectivity", json={**rates, "random_rate": 2}, headers=rs
+    )
+    assert bad.status_code == 422
+    listed = {r["office"]: r for r in client.get("/api/v1/offices/selectivity", headers=rs).json()}
+    assert listed["RS-PRE"]["random_rate"] == 1.0 and listed["RS-HOR"]["random_rate"] == 0.02
+    load(engine, nested("P1"), nested("H1", office="RS-HOR"))
+    service.decide_pending(engine_=engine, party="RS")
+    with engine.connect() as conn:
+        rows = dict(
+            conn.execute(
+                select(SelectivityDecision.office, SelectivityDecision.random_control)
+            ).all()
+        )
+    # Every declaration at RS-PRE is in the random sample now; RS-HOR kept its 2%.
+    assert rows["RS-PRE"] is True

@@ -25,6 +25,7 @@ class Permission(StrEnum):
     PROFILES_READ = "profiles:read"
     PROFILES_WRITE = "profiles:write"
     DECISIONS_READ = "decisions:read"
+    SELECTIVITY_MANAGE = "selectivity:manage"  # office random rates, targets, capacity
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -39,6 +40,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.PROFILES_READ,
             Permission.PROFILES_WRITE,
             Permission.DECISIONS_READ,
+            Permission.SELECTIVITY_MANAGE,
         }
     ),
     Role.PARTY_ADMIN: frozenset(

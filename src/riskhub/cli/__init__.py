@@ -13,6 +13,8 @@ from riskhub.cli import (
     db,
     demo,
     ingest,
+    lists,
+    offices,
     profiles,
     retention,
     select,
@@ -34,6 +36,8 @@ app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(aeo.app, name="aeo")
 app.add_typer(profiles.app, name="profiles")
+app.add_typer(lists.app, name="lists")
+app.add_typer(offices.app, name="offices")
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)
 app.command("select")(select.select_)

@@ -33,17 +33,24 @@ def _files(path: Path) -> list[Path]:
 
 
 @app.command()
-def validate(path: Path = typer.Argument(..., help="A profile file, or a folder of them.")) -> None:
+def validate(
+    path: Path = typer.Argument(..., help="A profile file, or a folder of them."),
+    party: str | None = typer.Option(None, help="Also check named lists as this Party sees them."),
+) -> None:
     """Check profile files and list every problem with its line; exit 1 if any."""
+    kinds = None
+    if party:
+        with acting_for(party), Session(ready_engine()) as session:
+            kinds = service.list_kinds(session=session, party=party)
     bad = 0
     for file in _files(path):
-        for read in read_library(file.read_text(encoding="utf-8")):
+        for read in read_library(file.read_text(encoding="utf-8"), lists=kinds):
             if read.ok and read.document is not None:
                 console.print(f"[green]ok[/]  {file.name}: {read.document.code}")
                 continue
             bad += 1
             for problem in read.problems:
-                errors.print(f"[red]{file}[/] {problem}")
+                errors.print(f"[red]{file}[/] {problem}", soft_wrap=True)
     raise typer.Exit(1 if bad else 0)
 
 
@@ -68,7 +75,7 @@ def import_(
                 )
                 for problem in outcome.problems:
                     rejected += 1
-                    errors.print(f"[red]{file}[/] {problem}")
+                    errors.print(f"[red]{file}[/] {problem}", soft_wrap=True)
     console.print(table)
     raise typer.Exit(3 if rejected else 0)
 
@@ -137,7 +144,7 @@ def backtest(
             until=until,
         )
     except service.ProfileError as error:
-        errors.print(f"[red]{path}[/] {error}")
+        errors.print(f"[red]{path}[/] {error}", soft_wrap=True)
         raise typer.Exit(1) from None
     table = Table("day", "office", "declarations", "hits", "inspected", "found")
     for row in report.by_day_office:

@@ -134,17 +134,20 @@ class ReadProfile:
 
 
 def read_profile(text: str, *, lists: dict[str, str] | None = None) -> ReadProfile:
-    """Read one profile; ``lists`` maps the named lists the author can see to their kinds."""
+    """Read one profile; ``lists`` maps the named lists the author can see to their kinds.
+
+    Without ``lists`` (checking a file away from the hub) named lists are not checked.
+    """
     try:
         source = load(text)
     except SourceError as error:
         return ReadProfile(problems=[Problem(error.loc, error.message)])
     if not isinstance(source.data, dict):
         return ReadProfile(problems=[Problem(Loc(1, 1, ""), "a profile is a mapping of keys")])
-    return _read(source, (), lists or {})
+    return _read(source, (), lists)
 
 
-def _read(source: Source, root: PathKey, lists: dict[str, str]) -> ReadProfile:
+def _read(source: Source, root: PathKey, lists: dict[str, str] | None) -> ReadProfile:
     problems: list[Problem] = []
     document = None
     try:
@@ -187,7 +190,7 @@ def read_library(text: str, *, lists: dict[str, str] | None = None) -> list[Read
     except SourceError as error:
         return [ReadProfile(problems=[Problem(error.loc, error.message)])]
     if isinstance(source.data, dict):
-        return [_read(source, (), lists or {})]
+        return [_read(source, (), lists)]
     if not isinstance(source.data, list) or not source.data:
         return [ReadProfile(problems=[Problem(Loc(1, 1, ""), "expected profiles")])]
     out = []
@@ -196,5 +199,5 @@ def read_library(text: str, *, lists: dict[str, str] | None = None) -> list[Read
             problem = Problem(source.loc((index,)), "each profile is a mapping of keys")
             out.append(ReadProfile(problems=[problem]))
         else:
-            out.append(_read(source, (index,), lists or {}))
+            out.append(_read(source, (index,), lists))
     return out

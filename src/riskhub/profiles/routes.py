@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime, time, timedelta
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Response, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 from starlette.concurrency import run_in_threadpool
 
 from riskhub.access.principal import Principal, require
@@ -17,6 +17,8 @@ from riskhub.profiles import schemas, service
 from riskhub.profiles.backtest import backtest
 
 router = APIRouter(prefix="/api/v1/profiles", tags=["profiles"])
+lists = APIRouter(prefix="/api/v1/lists", tags=["profiles"])
+ListName = Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._-]{0,59}$")]
 Reader = Annotated[Principal, Depends(require(Permission.PROFILES_READ))]
 Writer = Annotated[Principal, Depends(require(Permission.PROFILES_WRITE))]
 
@@ -105,3 +107,48 @@ def set_status(
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "profile not found")
     return _summary(row)
+
+
+def _list_out(name: str, row: Any, reader: str) -> schemas.NamedListOut:
+    entries = service.list_entries(row)
+    shown = row.party == reader or row.kind not in service.PERSONAL_LIST_KINDS
+    return schemas.NamedListOut(
+        party=row.party,
+        name=name,
+        kind=row.kind,
+        description=row.description,
+        version=row.version,
+        distribution=row.distribution,
+        tlp=row.tlp,
+        size=len(entries),
+        entries=entries if shown else None,
+    )
+
+
+@lists.get("", response_model=list[schemas.NamedListOut])
+def list_named_lists(principal: Reader, session: ReadSession) -> list[schemas.NamedListOut]:
+    """The named lists your criteria can use: yours, and those shared with you."""
+    found = service.visible_lists(session=session, party=principal.party)
+    return [_list_out(name, row, principal.party) for name, row in found.items()]
+
+
+@lists.put("/{name}", response_model=schemas.NamedListOut)
+def save_named_list(
+    name: ListName, body: schemas.NamedListIn, principal: Writer, session: WriteSession
+) -> schemas.NamedListOut:
+    """Create or replace one of your named lists (a new version when it changes)."""
+    try:
+        row = service.save_list(
+            session=session,
+            party=principal.party,
+            name=name,
+            kind=body.kind,
+            entries=body.entries,
+            description=body.description,
+            distribution=body.distribution,
+            tlp=body.tlp,
+            group=body.group,
+        )
+    except service.ProfileError as error:
+        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, str(error)) from None
+    return _list_out(name, row, principal.party)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Annotated
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -84,3 +85,30 @@ class BacktestOut(BaseModel):
     overlap_any_active: int
     by_day_office: list[dict[str, object]]
     overlap_by_profile: list[dict[str, object]]
+
+
+class NamedListIn(BaseModel):
+    """A named list's content; saving it again makes a new version."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    kind: str = Field(description="trader, broker, carrier, vehicle, hs, country or office")
+    entries: list[Annotated[str, Field(min_length=1, max_length=60)]] = Field(max_length=100_000)
+    description: str = Field(default="", max_length=2000)
+    distribution: str = Field(default="own", pattern="^(own|group|cefta|cefta_eu)$")
+    tlp: str = Field(default="AMBER", pattern="^(RED|AMBER|GREEN|CLEAR)$")
+    group: str | None = Field(default=None, max_length=60)
+
+
+class NamedListOut(BaseModel):
+    party: str
+    name: str = Field(description="as used in criteria: yours by name, others' as PARTY/name")
+    kind: str
+    description: str
+    version: int
+    distribution: str
+    tlp: str
+    size: int
+    entries: list[str] | None = Field(
+        description="withheld from other Parties for lists of people and companies (personal data)"
+    )

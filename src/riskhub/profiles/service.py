@@ -23,6 +23,8 @@ from riskhub.reference.parties import SECRETARIAT_PARTY
 log = structlog.get_logger(__name__)
 STATUSES = ("draft", "active", "suspended")
 LIST_KINDS = ("trader", "broker", "carrier", "vehicle", "hs", "country", "office")
+# Lists that name people or companies: their entries never leave the owning Party.
+PERSONAL_LIST_KINDS = frozenset({"trader", "broker", "carrier", "vehicle"})
 
 
 class ProfileError(ValueError):

@@ -4,18 +4,22 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, HTTPException, status
+from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission
 from riskhub.api_types import ObjectId
-from riskhub.db.session import ReadSession
+from riskhub.db.session import ReadSession, WriteSession
 from riskhub.declarations import service as declarations
 from riskhub.selectivity import service
-from riskhub.selectivity.schemas import DecisionOut
+from riskhub.selectivity.pipeline import OfficeRates
+from riskhub.selectivity.schemas import DecisionOut, OfficeRatesIn, OfficeRatesOut
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["selectivity"])
+offices = APIRouter(prefix="/api/v1/offices", tags=["selectivity"])
 DecisionReader = Annotated[Principal, Depends(require(Permission.DECISIONS_READ))]
+Manager = Annotated[Principal, Depends(require(Permission.SELECTIVITY_MANAGE))]
+OfficeCode = Annotated[str, Path(pattern=r"^[A-Z]{2}-[A-Z0-9]{2,14}$")]
 
 
 @router.get("/{declaration_id}/decision", response_model=DecisionOut)
@@ -37,3 +41,23 @@ def get_decision(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no decision for this declaration")
     return DecisionOut.of(found)
+
+
+@offices.get("/selectivity", response_model=list[OfficeRatesOut])
+def list_office_rates(principal: Manager, session: ReadSession) -> list[OfficeRatesOut]:
+    """Your offices' random-control rates, channel targets and capacity (defaults if unset)."""
+    found = service.offices_of(session=session, party=principal.party)
+    return [OfficeRatesOut(office=code, **rates.__dict__) for code, rates in found.items()]
+
+
+@offices.put("/{office}/selectivity", response_model=OfficeRatesOut)
+def set_office_rates(
+    office: OfficeCode, body: OfficeRatesIn, principal: Manager, session: WriteSession
+) -> OfficeRatesOut:
+    """Change one of your offices' settings; they apply from the next decision on."""
+    rates = OfficeRates(**body.model_dump())
+    if not service.set_office_rates(
+        session=session, party=principal.party, office=office, rates=rates
+    ):
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "office not found")
+    return OfficeRatesOut(office=office, **body.model_dump())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from riskhub.api_types import UtcDateTime
 
@@ -59,3 +59,21 @@ class DecisionOut(BaseModel):
             model_version=row.model_version,
             decided_at=row.decided_at,
         )
+
+
+class OfficeRatesIn(BaseModel):
+    """An office's selectivity settings; shares are fractions of the day's declarations."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    random_rate: float = Field(ge=0, le=1, description="random control sample, e.g. 0.02")
+    random_rate_aeo: float = Field(ge=0, le=1, description="the same for AEO holders, lower")
+    target_red: float = Field(ge=0, le=1, description="share of physical controls aimed at")
+    target_yellow: float = Field(ge=0, le=1, description="share of documentary checks aimed at")
+    red_capacity_per_day: int | None = Field(
+        None, ge=0, le=100_000, description="physical inspections the office can do a day"
+    )
+
+
+class OfficeRatesOut(OfficeRatesIn):
+    office: str

@@ -30,6 +30,7 @@ from riskhub.profiles.compiled import CompiledProfile
 from riskhub.profiles.criteria.backends.derived import DERIVED
 from riskhub.profiles.history import with_history
 from riskhub.profiles.models import NamedList, RiskProfile
+from riskhub.reference.crossings import OFFICES
 from riskhub.registries.service import aeo_holders
 from riskhub.selectivity import budget, engine
 from riskhub.selectivity.models import OfficeSelectivity, SelectivityDecision
@@ -78,16 +79,28 @@ def office_rates(*, session: Session | Any, party: str) -> dict[str, OfficeRates
     }
 
 
-def set_office_rates(*, session: Session, party: str, office: str, rates: OfficeRates) -> None:
-    """Store an office's random-control rates, targets and capacity."""
-    row = session.get(OfficeSelectivity, office) or OfficeSelectivity(office=office, party=party)
+def offices_of(*, session: Session, party: str) -> dict[str, OfficeRates]:
+    """Every office of ``party`` with its selectivity settings (the defaults where none are set)."""
+    own = office_rates(session=session, party=party)
+    codes = sorted({o.code for o in OFFICES.values() if o.party == party} | set(own))
+    return {code: own.get(code, OfficeRates()) for code in codes}
+
+
+def set_office_rates(*, session: Session, party: str, office: str, rates: OfficeRates) -> bool:
+    """Store an office's random-control rates, targets and capacity; False if not ``party``'s."""
+    known = OFFICES.get(office)
+    row = session.get(OfficeSelectivity, office)
+    if (known is None or known.party != party) and (row is None or row.party != party):
+        return False
+    row = row or OfficeSelectivity(office=office, party=party)
     if row.party != party:
-        raise ValueError(f"office {office} is not {party}'s")
+        return False
     row.random_rate, row.random_rate_aeo = rates.random_rate, rates.random_rate_aeo
     row.target_red, row.target_yellow = rates.target_red, rates.target_yellow
     row.red_capacity_per_day, row.updated_at = rates.red_capacity_per_day, _now()
     session.add(row)
     session.flush()
+    return True
 
 
 def _candidates(
