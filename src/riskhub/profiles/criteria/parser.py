@@ -16,6 +16,7 @@ suits it is the validators' job, so that all problems are reported at once.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from datetime import date, datetime
 from functools import partial
@@ -37,6 +38,18 @@ def _weekday(day: Any) -> int | None:
     if text in WEEKDAYS:
         return WEEKDAYS[text]
     return _DAY_NAMES.index(text) + 1 if text in _DAY_NAMES else None
+
+
+LIMIT = 9e15  # above this, numbers lose whole-number precision as 64-bit floats
+
+
+def plausible(number: float) -> bool:
+    """Finite and within ``LIMIT`` (a huge YAML integer does not even fit a float)."""
+    try:
+        value = float(number)
+    except OverflowError:
+        return False
+    return math.isfinite(value) and abs(value) <= LIMIT
 
 
 class CriteriaError(SourceError):
@@ -111,8 +124,14 @@ class _Parser:
             return t.Not(self.node(value, path), loc)
         return self.field(key, value, path)
 
+    def single_values(self, values: list[Any], path: PathKey) -> None:
+        for i, value in enumerate(values):
+            if isinstance(value, list | dict) or value is None:
+                raise self.fail((*path, i), "a list holds single values, e.g. [CN, BD]")
+
     def field(self, name: str, value: Any, path: PathKey) -> t.Node:
         if isinstance(value, list):
+            self.single_values(value, path)
             return t.InValues(name, tuple(value), False, self.source.loc(path))
         if not isinstance(value, dict):
             return t.Compare(name, "eq", value, self.source.loc(path))
@@ -143,6 +162,10 @@ class _Parser:
                 factor = arg.get("factor", 1)
                 if isinstance(factor, bool) or not isinstance(factor, int | float):
                     raise self.fail((*path, "factor"), "factor must be a number")
+                if not plausible(factor):
+                    raise self.fail(
+                        (*path, "factor"), f"factor must be finite and at most {LIMIT:g}"
+                    )
                 return t.Compare(name, op, t.FieldRef(str(arg["field"]), float(factor)), loc)
             if isinstance(arg, list | type(None)):
                 raise self.fail(path, f"'{OP_NAMES[op]}' takes one value")
@@ -155,6 +178,7 @@ class _Parser:
         def read(self: _Parser, name: str, arg: Any, path: PathKey) -> t.Node:
             if not isinstance(arg, list) or not arg:
                 raise self.fail(path, "give a list of at least one value, e.g. [CN, BD]")
+            self.single_values(arg, path)
             return t.InValues(name, tuple(arg), negate, self.source.loc(path))
 
         return read

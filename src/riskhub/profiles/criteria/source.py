@@ -49,33 +49,70 @@ def dotted(path: PathKey) -> str:
     return text
 
 
+MAX_DEPTH = 40  # far deeper than any real profile; stops recursion bombs early
+_PLAIN_TAGS = frozenset(
+    f"tag:yaml.org,2002:{name}"
+    for name in ("str", "int", "float", "bool", "null", "timestamp", "map", "seq")
+)
+
+
+def _loc(node: yaml.Node, path: PathKey) -> Loc:
+    return Loc(node.start_mark.line + 1, node.start_mark.column + 1, dotted(path))
+
+
 def load(text: str) -> Source:
-    """Parse YAML (JSON is YAML too) into values and their places."""
+    """Parse YAML (JSON is YAML too) into values and their places.
+
+    Only plain data is accepted: no anchors or aliases (one short alias chain can
+    expand to gigabytes), no merge keys, no language-specific tags, and no nesting
+    deeper than ``MAX_DEPTH``. Anything else is a located problem, never a crash.
+    """
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as error:
         mark = error.problem_mark or error.context_mark
         loc = Loc(mark.line + 1, mark.column + 1, "") if mark else Loc(1, 1, "")
         raise SourceError(loc, f"not valid YAML/JSON: {error.problem or error}") from None
+    except (yaml.YAMLError, RecursionError) as error:
+        raise SourceError(Loc(1, 1, ""), f"not valid YAML/JSON: {error}") from None
     marks: dict[PathKey, Loc] = {}
+    seen: set[int] = set()
     constructor = yaml.SafeLoader("")  # only its scalar constructors are used
 
+    def scalar(node: yaml.Node, path: PathKey) -> Any:
+        if node.tag == _INT and _OCTAL.fullmatch(node.value):
+            return node.value  # 0101 is the HS chapter as written, not YAML 1.1's octal 65
+        try:
+            return constructor.construct_object(node)
+        except (yaml.YAMLError, ValueError, OverflowError) as error:
+            problem = getattr(error, "problem", None) or str(error)
+            raise SourceError(
+                _loc(node, path), f"'{node.value}' cannot be read: {problem}"
+            ) from None
+
     def build(node: yaml.Node, path: PathKey) -> Any:
-        marks[path] = Loc(node.start_mark.line + 1, node.start_mark.column + 1, dotted(path))
+        if id(node) in seen:
+            raise SourceError(_loc(node, path), "anchors and aliases (& and *) are not allowed")
+        seen.add(id(node))
+        if len(path) > MAX_DEPTH:
+            raise SourceError(_loc(node, path), f"nested deeper than {MAX_DEPTH} levels")
+        if node.tag not in _PLAIN_TAGS:
+            raise SourceError(_loc(node, path), f"the tag {node.tag} is not allowed")
+        marks[path] = _loc(node, path)
         if isinstance(node, yaml.MappingNode):
             out: dict[str, Any] = {}
             for key_node, value_node in node.value:
-                key = str(constructor.construct_object(key_node))
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise SourceError(_loc(key_node, path), "merge keys (<<) are not allowed")
+                key = str(scalar(key_node, path)) if isinstance(key_node, yaml.ScalarNode) else ""
+                if not isinstance(key_node, yaml.ScalarNode):
+                    raise SourceError(_loc(key_node, path), "a key must be a single word")
                 if key in out:
-                    where = dotted((*path, key))
-                    loc = Loc(key_node.start_mark.line + 1, key_node.start_mark.column + 1, where)
-                    raise SourceError(loc, f"'{key}' is written twice")
+                    raise SourceError(_loc(key_node, (*path, key)), f"'{key}' is written twice")
                 out[key] = build(value_node, (*path, key))
             return out
         if isinstance(node, yaml.SequenceNode):
             return [build(item, (*path, i)) for i, item in enumerate(node.value)]
-        if node.tag == _INT and _OCTAL.fullmatch(node.value):
-            return node.value  # 0101 is the HS chapter as written, not YAML 1.1's octal 65
-        return constructor.construct_object(node)
+        return scalar(node, path)
 
     return Source(None if root is None else build(root, ()), marks)

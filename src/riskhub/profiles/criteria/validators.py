@@ -8,17 +8,20 @@ a file wants the whole list, not one error per attempt).
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
 from riskhub.profiles.criteria import tree as t
+from riskhub.profiles.criteria.parser import LIMIT, plausible
 from riskhub.profiles.criteria.vocabulary import VOCABULARY, FieldType
 from riskhub.reference.countries import COUNTRY_CODES
 from riskhub.reference.hs import VALID_CHAPTERS
 
 COUNTRY_FIELDS = frozenset({"origin_country", "dispatch_country", "destination_country"})
 TEXTUAL = (FieldType.TEXT, FieldType.CODE)
+_DIGITS = re.compile(r"[0-9]+")  # ASCII only: '²' and Arabic-Indic digits pass str.isdigit
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +157,26 @@ class CodesAreWritten(Validator):
         return []
 
 
+class NumbersArePlausible(Validator):
+    """Numbers are finite and within 64-bit range, so every backend reads them the same way."""
+
+    def check(self, node: t.Node, lists: Mapping[str, str]) -> list[Problem]:
+        if isinstance(node, t.Compare) and not isinstance(node.value, t.FieldRef):
+            values: tuple[object, ...] = (node.value,)
+        elif isinstance(node, t.InValues):
+            values = node.values
+        elif isinstance(node, t.Between):
+            values = (node.low, node.high)
+        else:
+            return []
+        for value in values:
+            number = isinstance(value, int | float) and not isinstance(value, bool)
+            if number and not plausible(value):  # type: ignore[arg-type]
+                message = f"{value} is not a usable number (finite, at most {LIMIT:g})"
+                return [Problem(node.loc, message)]
+        return []
+
+
 class HsPrefixes(Validator):
     """An HS prefix is a chapter, heading or subheading: 2, 4, 6, 8 or 10 digits."""
 
@@ -161,7 +184,7 @@ class HsPrefixes(Validator):
         if not isinstance(node, t.StartsWith) or node.field != "hs_code":
             return []
         for prefix in node.prefixes:
-            if not prefix.isdigit() or len(prefix) not in (2, 4, 6, 8, 10):
+            if not _DIGITS.fullmatch(prefix) or len(prefix) not in (2, 4, 6, 8, 10):
                 return [Problem(node.loc, f"'{prefix}' is not an HS chapter/heading/subheading")]
             if prefix[:2] not in VALID_CHAPTERS:
                 return [Problem(node.loc, f"HS chapter {prefix[:2]} does not exist")]
@@ -196,6 +219,7 @@ VALIDATORS: tuple[Validator, ...] = (
     KnownFields(),
     ValuesSuitFields(),
     CodesAreWritten(),
+    NumbersArePlausible(),
     HsPrefixes(),
     ListsExist(),
 )

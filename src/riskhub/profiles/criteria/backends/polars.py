@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections import defaultdict
 from collections.abc import Callable
 from functools import reduce
@@ -11,6 +12,8 @@ import polars as pl
 from riskhub.profiles.criteria import tree as t
 from riskhub.profiles.criteria.backends.base import CriteriaBackend, Lists
 from riskhub.profiles.criteria.backends.derived import DERIVED
+
+_ASCII_DIGITS = re.compile(r"[0-9]+")
 
 
 def column(name: str) -> pl.Expr:
@@ -50,9 +53,10 @@ class PolarsBackend(CriteriaBackend[pl.Expr]):
                 test = column(name).is_in(sorted(lists[list_name]))
                 return ~test if negate else test
             case t.StartsWith(field=name, prefixes=prefixes):
-                if name == "hs_code" and all(p.isdigit() for p in prefixes):
+                if name == "hs_code" and all(_ASCII_DIGITS.fullmatch(p) for p in prefixes):
                     return _hs_starts_with(prefixes)
-                return _starts_with(column(name), prefixes)
+                # Scope columns may arrive as categories (see selectivity.engine): text here.
+                return _starts_with(column(name).cast(pl.String), prefixes)
             case t.Contains(field=name, prefix=prefix):
                 return (pl.lit(";") + column(name)).str.contains(";" + prefix, literal=True)
             case t.Missing(field=name, missing=missing):
