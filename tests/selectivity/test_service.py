@@ -256,3 +256,94 @@ def test_office_settings_are_per_office_and_per_party(
         )
     # Every declaration at RS-PRE is in the random sample now; RS-HOR kept its 2%.
     assert rows["RS-PRE"] is True
+
+
+def test_a_party_cannot_scope_its_profile_onto_another_partys_declarations(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    al = {"Authorization": f"Bearer {make_user('AL', Role.ANALYST)}"}
+    hostile = (
+        HEAVY.replace("RS-HEAVY", "AL-ALL-RED").replace("net_mass: {gt: 500}", "net_mass: {gte: 0}")
+        + "scope: {parties: [RS]}\ndistribution: {level: cefta}\n"
+    )
+    refused = client.post(
+        "/api/v1/profiles", json={"document": hostile, "activate": True}, headers=al
+    )
+    assert refused.status_code == 422
+    assert "judges its own declarations only" in refused.json()[0]["problems"][0]
+    # Even one stored before this rule (written directly) never judges RS.
+    with acting_for("AL"), Session(engine) as session, session.begin():
+        profiles.import_profiles(
+            session=session,
+            party="AL",
+            activate=True,
+            text=hostile.replace("scope: {parties: [RS]}\n", ""),
+        )
+    with acting_for("RS"), Session(engine) as session:
+        assert profiles.active_profiles(session=session, party="RS") == []
+
+
+def test_one_profile_in_a_list_file_and_a_broken_profile_do_not_stop_decisions(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    rs = {"Authorization": f"Bearer {make_user('RS', Role.ANALYST)}"}
+    one_item = "- " + HEAVY.replace("\n", "\n  ").rstrip() + "\n"
+    made = client.post(
+        "/api/v1/profiles", json={"document": one_item, "activate": True}, headers=rs
+    )
+    assert made.status_code == 201, made.text
+    # A stored profile that no longer reads (e.g. edited in the database) is skipped.
+    from riskhub.profiles.models import RiskProfile
+
+    broken = HEAVY.replace("RS-HEAVY", "RS-BROKEN").replace("gt: 500", "gt: CN")
+    with Session(engine) as session, session.begin():
+        (row,) = session.scalars(select(RiskProfile)).all()
+        session.add(
+            RiskProfile(
+                **{
+                    c: getattr(row, c)
+                    for c in (
+                        "party",
+                        "version",
+                        "status",
+                        "title",
+                        "threat",
+                        "direction",
+                        "channel",
+                        "weight",
+                        "select_share",
+                        "distribution",
+                        "tlp",
+                        "created_at",
+                        "updated_at",
+                    )
+                },
+                code="RS-BROKEN",
+                document=broken,
+            )
+        )
+    body = with_item("ONE1", net_mass="900", gross_mass="950")
+    del body["party"]
+    answer = client.post("/api/v1/declarations", json=body, headers=rs)
+    assert answer.status_code == 201, answer.text
+    assert answer.json()["declarations"][0]["decision"]["channel"] == "red"
+
+
+def test_edits_wait_as_drafts_and_others_see_only_the_current_version(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    rs = {"Authorization": f"Bearer {make_user('RS', Role.ANALYST)}"}
+    mk = {"Authorization": f"Bearer {make_user('MK', Role.ANALYST)}"}
+    private = HEAVY + "description: watch RS100000777\n"
+    made = client.post(
+        "/api/v1/profiles", json={"document": private, "activate": True}, headers=rs
+    ).json()[0]
+    shared = HEAVY.replace("gt: 500", "gt: 600") + "distribution: {level: cefta}\n"
+    edited = client.post("/api/v1/profiles", json={"document": shared}, headers=rs).json()[0]
+    assert edited["outcome"] == "changed"
+    mine = client.get(f"/api/v1/profiles/{made['id']}", headers=rs).json()
+    assert mine["status"] == "draft"
+    theirs = client.get(f"/api/v1/profiles/{made['id']}/versions", headers=mk)
+    assert theirs.status_code == 200
+    assert "RS100000777" not in theirs.text and len(theirs.json()) == 1
+    assert len(client.get(f"/api/v1/profiles/{made['id']}/versions", headers=rs).json()) == 2

@@ -127,6 +127,7 @@ class ReadProfile:
     criteria: Node | None = None
     problems: list[Problem] = field(default_factory=list)
     raw: Any = None  # the profile's own part of the file, as parsed
+    whole_file: bool = False  # the file holds this one profile only (not a list)
 
     @property
     def ok(self) -> bool:
@@ -163,7 +164,7 @@ def _read(source: Source, root: PathKey, lists: dict[str, str] | None) -> ReadPr
     problems.sort(key=lambda p: (p.loc.line, p.loc.column))
     if problems:
         return ReadProfile(problems=problems)
-    return ReadProfile(document, tree, raw=_at(source.data, root))
+    return ReadProfile(document, tree, raw=_at(source.data, root), whole_file=not root)
 
 
 def _at(data: Any, path: PathKey) -> Any:

@@ -73,10 +73,17 @@ def list_entries(row: NamedList) -> list[str]:
 
 
 def save_list(
-    *, session: Session, party: str, name: str, kind: str, entries: Collection[str],
-    description: str = "", distribution: str = "own", tlp: str = "AMBER",
+    *,
+    session: Session,
+    party: str,
+    name: str,
+    kind: str,
+    entries: Collection[str],
+    description: str = "",
+    distribution: str = "own",
+    tlp: str = "AMBER",
     group: str | None = None,
-) -> NamedList:  # fmt: skip
+) -> NamedList:
     """Create or replace a Party's named list (a new version each time it changes)."""
     if kind not in LIST_KINDS:
         raise ProfileError(f"unknown list kind '{kind}' (known: {', '.join(LIST_KINDS)})")
@@ -115,9 +122,13 @@ def list_kinds(*, session: Session, party: str) -> dict[str, str]:
 
 
 def import_profiles(
-    *, session: Session, party: str, text: str, user_id: int | None = None,
+    *,
+    session: Session,
+    party: str,
+    text: str,
+    user_id: int | None = None,
     activate: bool = False,
-) -> list[ImportOutcome]:  # fmt: skip
+) -> list[ImportOutcome]:
     """Store each good profile of a file (new, or a new version if changed); report the bad."""
     kinds = list_kinds(session=session, party=party)
     reads = read_library(text, lists=kinds)
@@ -127,8 +138,16 @@ def import_profiles(
             problems = [str(p) for p in read.problems]
             outcomes.append(ImportOutcome(None, "rejected", problems=problems))
             continue
-        # One profile per file is kept as written; a library gives each profile its own YAML.
-        own = text if len(reads) == 1 and isinstance(read.raw, dict) else _yaml(read.raw)
+        foreign = sorted(set(read.document.scope.parties) - {party})
+        if foreign and party != SECRETARIAT_PARTY:
+            problem = (
+                f"{read.document.code}: scope.parties names {', '.join(foreign)}: a Party's "
+                "profile judges its own declarations only (common profiles come from the RMWG)"
+            )
+            outcomes.append(ImportOutcome(read.document.code, "rejected", problems=[problem]))
+            continue
+        # A file of one profile is kept as written; a library gives each profile its own YAML.
+        own = text if read.whole_file else _yaml(read.raw)
         outcomes.append(_store(session, party, own, read.document, user_id, activate))
     return outcomes
 
@@ -138,9 +157,13 @@ def _yaml(raw: object) -> str:
 
 
 def _store(
-    session: Session, party: str, text: str, document: ProfileDocument, user_id: int | None,
+    session: Session,
+    party: str,
+    text: str,
+    document: ProfileDocument,
+    user_id: int | None,
     activate: bool,
-) -> ImportOutcome:  # fmt: skip
+) -> ImportOutcome:
     code = document.code
     now = _now()
     row = session.scalars(
@@ -154,7 +177,10 @@ def _store(
         row = RiskProfile(party=party, code=code, version=0, status="draft", created_at=now)
         session.add(row)
     row.version += 1
-    row.status = status or row.status
+    edited = row.document != text if outcome == "changed" else False
+    # An edit never goes live by itself: it waits as a draft (to be backtested) until
+    # someone activates it, unless the import itself says --activate.
+    row.status = status or ("draft" if edited else row.status)
     row.title, row.threat, row.direction = document.title, document.threat, document.direction
     row.channel, row.weight = str(document.action.channel), document.weight
     row.select_share = document.select_share
@@ -164,6 +190,8 @@ def _store(
     row.document, row.updated_by, row.updated_at = text, user_id, now
     session.flush()
     change = "imported and activated" if activate else f"imported ({outcome})"
+    if edited and not activate:
+        change += ", back to draft until activated"
     _record_version(session, row, change, user_id, now)
     return ImportOutcome(code, outcome, row.version, row.id)
 
@@ -173,10 +201,16 @@ def _record_version(
 ) -> None:
     session.add(
         RiskProfileVersion(
-            profile_id=row.id, party=row.party, version=row.version, status=row.status,
-            document=row.document, change=change, changed_by=user_id, changed_at=now,
+            profile_id=row.id,
+            party=row.party,
+            version=row.version,
+            status=row.status,
+            document=row.document,
+            change=change,
+            changed_by=user_id,
+            changed_at=now,
         )
-    )  # fmt: skip
+    )
     session.flush()
 
 
@@ -215,6 +249,18 @@ def history(*, session: Session, party: str, profile_id: int) -> list[dict[str, 
     row = get_profile(session=session, party=party, profile_id=profile_id)
     if row is None:
         return None
+    if row.party != party:
+        # Earlier versions may have been shared less widely (or named traders): another
+        # Party sees the version it is shared now, and nothing before it.
+        return [
+            {
+                "version": row.version,
+                "status": row.status,
+                "change": "current version",
+                "changed_at": row.updated_at,
+                "diff": "",
+            }
+        ]
     versions = session.scalars(
         select(RiskProfileVersion)
         .where(RiskProfileVersion.profile_id == row.id)
@@ -223,11 +269,21 @@ def history(*, session: Session, party: str, profile_id: int) -> list[dict[str, 
     out, before = [], ""
     for v in versions:
         diff = difflib.unified_diff(
-            before.splitlines(), v.document.splitlines(),
-            f"version {v.version - 1}", f"version {v.version}", lineterm="",
-        )  # fmt: skip
-        out.append({"version": v.version, "status": v.status, "change": v.change,
-                    "changed_at": v.changed_at, "diff": "\n".join(diff)})  # fmt: skip
+            before.splitlines(),
+            v.document.splitlines(),
+            f"version {v.version - 1}",
+            f"version {v.version}",
+            lineterm="",
+        )
+        out.append(
+            {
+                "version": v.version,
+                "status": v.status,
+                "change": v.change,
+                "changed_at": v.changed_at,
+                "diff": "\n".join(diff),
+            }
+        )
         before = v.document
     return out
 
@@ -240,16 +296,16 @@ def profile_status(row: RiskProfile, today: date | None = None) -> str:
     return row.status
 
 
-def applies_to(row: RiskProfile, party: str, visible: bool) -> bool:
-    """Whether ``party``'s declarations are judged by this profile."""
-    document = yaml.safe_load(row.document)
-    parties = document.get("scope", {}).get("parties") or []
-    if row.party == party:
-        return not parties or party in parties
-    if not visible:
-        return False
-    # Common profiles of the RMWG (owned by the Secretariat) apply wherever they are shared.
-    return party in parties or (not parties and row.party == SECRETARIAT_PARTY)
+def judges(profile: CompiledProfile, party: str, visible: bool) -> bool:
+    """Whether ``party``'s declarations are judged by this profile.
+
+    A Party's own profiles judge its own declarations only; another owner's profile
+    judges them only if it is a common profile of the RMWG (owned by the
+    Secretariat), shared with the Party and not scoped away from it.
+    """
+    if profile.owner == party:
+        return party in profile.parties
+    return profile.owner == SECRETARIAT_PARTY and visible and party in profile.parties
 
 
 def active_profiles(*, session: Session, party: str) -> list[CompiledProfile]:
@@ -258,14 +314,18 @@ def active_profiles(*, session: Session, party: str) -> list[CompiledProfile]:
     for row in session.scalars(
         select(RiskProfile).where(RiskProfile.status == "active").order_by(RiskProfile.id)
     ):
-        if not applies_to(row, party, row.party == party or _visible(session, party, row)):
+        if row.party not in (party, SECRETARIAT_PARTY):
             continue
+        visible = row.party == party or _visible(session, party, row)
         try:
-            compiled.append(compile_row(session=session, row=row))
-        except ProfileError as error:
-            # A profile whose named list is no longer shared with this Party cannot
-            # judge its declarations; the others still must.
+            profile = compile_row(session=session, row=row)
+        except Exception as error:
+            # E.g. a named list no longer shared with the owner: the other profiles
+            # still judge the declarations, and the log says which one was left out.
             log.warning("profile_skipped", profile=row.code, owner=row.party, reason=str(error))
+            continue
+        if judges(profile, party, visible):
+            compiled.append(profile)
     return compiled
 
 
