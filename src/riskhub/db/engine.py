@@ -41,7 +41,11 @@ def make_engine(url: str, **options: Any) -> Engine:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # A transaction that reads and then writes (a decision checks what is stored,
+        # then inserts) must take the write lock first; otherwise a concurrent commit
+        # makes its insert fail with SQLITE_BUSY_SNAPSHOT, which no busy timeout waits out.
+        immediate = conn.get_execution_options().get("sqlite_immediate", False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
     return engine
 

@@ -170,7 +170,8 @@ def _attach_decisions(result: schemas.IngestResult, party: str) -> None:
     ids = [d.id for d in result.declarations]
     if not ids:
         return
-    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+    writer = get_engine().execution_options(sqlite_immediate=True)
+    with Session(writer, expire_on_commit=False) as session, session.begin():
         selectivity.decide_declarations(session=session, party=party, ids=ids)
     with Session(get_engine()) as session:
         for entry in result.declarations:

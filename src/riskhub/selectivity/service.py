@@ -263,7 +263,7 @@ def _decide_chunk(
     scorer: Scorer,
 ) -> list[Decision]:
     d = Declaration
-    with acting_for(party), engine_.begin() as conn:
+    with acting_for(party), engine_.execution_options(sqlite_immediate=True).begin() as conn:
         targets = pl.concat(
             [
                 read_rows(conn, item_rows(d.party == party, d.id.in_(part)))
