@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from collections.abc import Iterator
+from datetime import date, datetime
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,6 +18,7 @@ from riskhub.declarations import service as declarations
 from riskhub.profiles import service as profiles
 from riskhub.selectivity import service
 from riskhub.selectivity.models import SelectivityDecision
+from riskhub.selectivity.pipeline import OfficeRates
 from tests.conftest import MakeUser
 from tests.helpers import nested
 
@@ -347,3 +349,52 @@ def test_edits_wait_as_drafts_and_others_see_only_the_current_version(
     assert theirs.status_code == 200
     assert "RS100000777" not in theirs.text and len(theirs.json()) == 1
     assert len(client.get(f"/api/v1/profiles/{made['id']}/versions", headers=rs).json()) == 2
+
+
+def test_capacity_holds_per_day_across_batch_chunks(engine: Engine) -> None:
+    everything_red = HEAVY.replace("net_mass: {gt: 500}", "net_mass: {gt: 0}")
+    activate(engine, everything_red)
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        service.set_office_rates(
+            session=session, party="RS", office="RS-PRE", rates=OfficeRates(0.0, 0.0, 0.0, 0.0, 1)
+        )
+    # The first pending declaration is at noon: a month of batch later falls mid-day.
+    times = ["2026-05-01T12:00:00Z", "2026-06-01T08:00:00Z", "2026-06-01T14:00:00Z"]
+    load(engine, *[nested(f"C{i}", lodged_at=at) for i, at in enumerate(times)])
+    service.decide_pending(engine_=engine, party="RS")
+    with engine.connect() as conn:
+        reds = conn.execute(
+            select(func.date(SelectivityDecision.lodged_at), func.count())
+            .where(SelectivityDecision.channel == "red")
+            .group_by(func.date(SelectivityDecision.lodged_at))
+        ).all()
+    assert [n for _, n in reds] == [1, 1]
+
+
+def test_aeo_status_is_taken_on_the_day_of_each_declaration(engine: Engine) -> None:
+    from riskhub.registries.models import AeoAuthorisation
+
+    with Session(engine) as session, session.begin():
+        session.add(
+            AeoAuthorisation(
+                party="RS",
+                trader="RS100000001",
+                kind="AEOC",
+                valid_from=date(2026, 1, 1),
+                valid_to=date(2026, 5, 15),
+                created_at=datetime(2026, 1, 1),
+            )
+        )
+    load(
+        engine,
+        nested("A1", lodged_at="2026-05-10T09:00:00Z"),
+        nested("A2", lodged_at="2026-05-20T09:00:00Z"),
+    )
+    service.decide_pending(engine_=engine, party="RS")
+    with engine.connect() as conn:
+        flags = (
+            conn.execute(select(SelectivityDecision.aeo).order_by(SelectivityDecision.lodged_at))
+            .scalars()
+            .all()
+        )
+    assert flags == [True, False]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from pathlib import Path
@@ -255,3 +255,33 @@ def _date(value: str | None, field: str, problem: Callable[[str, str], None]) ->
     except ValueError:
         problem(field, f"'{value}' is not a date (use YYYY-MM-DD, e.g. 2026-06-01)")
         return None
+
+
+class AeoRegister:
+    """A Party's authorisations in memory, to ask "was this trader an AEO on that day?" fast."""
+
+    def __init__(self, periods: dict[str, list[tuple[date, date | None]]]) -> None:
+        self._periods = periods
+
+    def holds(self, trader: str | None, on: date) -> bool:
+        """Whether ``trader`` held a valid authorisation (any kind) on ``on``."""
+        return trader is not None and any(
+            start <= on and (end is None or on <= end)
+            for start, end in self._periods.get(trader, ())
+        )
+
+
+def aeo_register(
+    *, connection_or_session: Connection | Session, party: str,
+    traders: Collection[str] | None = None,
+) -> AeoRegister:  # fmt: skip
+    """``party``'s authorisations (of ``traders`` only, if given), for decisions on any day."""
+    a = AeoAuthorisation
+    periods: dict[str, list[tuple[date, date | None]]] = {}
+    query = select(a.trader, a.valid_from, a.valid_to).where(a.party == party)
+    if traders is not None:
+        query = query.where(a.trader.in_(sorted(traders)))
+    rows = connection_or_session.execute(query)
+    for trader, start, end in rows:
+        periods.setdefault(trader, []).append((start, end))
+    return AeoRegister(periods)

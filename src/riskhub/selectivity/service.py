@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -31,7 +31,7 @@ from riskhub.profiles.criteria.backends.derived import DERIVED
 from riskhub.profiles.history import with_history
 from riskhub.profiles.models import NamedList, RiskProfile
 from riskhub.reference.crossings import OFFICES
-from riskhub.registries.service import aeo_holders
+from riskhub.registries.service import AeoRegister, aeo_register
 from riskhub.selectivity import budget, engine
 from riskhub.selectivity.models import OfficeSelectivity, SelectivityDecision
 from riskhub.selectivity.pipeline import Candidate, Decision, OfficeRates, decide, profiles_version
@@ -128,7 +128,7 @@ def _decide_frame(
     *,
     profiles_: Sequence[CompiledProfile],
     rates: dict[str, OfficeRates],
-    holders: frozenset[str],
+    holders: AeoRegister,
     scorer: Scorer,
     secret: bytes,
 ) -> list[Decision]:
@@ -140,7 +140,7 @@ def _decide_frame(
             c,
             profiles=profiles_,
             rates=rates.get(c.office, OfficeRates()),
-            aeo=c.trader in holders if c.trader else False,
+            aeo=holders.holds(c.trader, c.lodged_at.date()),
             secret=secret,
             model_version=scorer.version,
             set_version=set_version,
@@ -236,7 +236,9 @@ def decide_pending(
         with Session(bind=conn) as session:
             active = profiles.active_profiles(session=session, party=party)
             rates = office_rates(session=session, party=party)
-    start, last = pending[0][1], pending[-1][1]
+    # Chunks start at midnight, so an office's day is never split between two of them.
+    start = datetime.combine(pending[0][1].date(), time())
+    last = pending[-1][1]
     ids = [row[0] for row in pending]
     done = 0
     while start <= last:
@@ -275,7 +277,7 @@ def _decide_chunk(
         earlier = earlier.join(
             targets.select("declaration_id").unique(), on="declaration_id", how="anti"
         )
-        holders = aeo_holders(connection_or_session=conn, party=party, on=start.date())
+        holders = aeo_register(connection_or_session=conn, party=party)
         decisions = _decide_frame(
             with_history(targets, earlier),
             profiles_=active,
@@ -328,7 +330,8 @@ def decide_declarations(
     earlier = _earlier_for(session, party, targets, first - timedelta(days=HISTORY_DAYS), last)
     active = _cached_active(session, party)
     rates = office_rates(session=session, party=party)
-    holders = aeo_holders(connection_or_session=session, party=party, on=last.date())
+    traders = [t for t in targets.select(DERIVED["trader"][0]).to_series().unique() if t]
+    holders = aeo_register(connection_or_session=session, party=party, traders=traders)
     decisions = _decide_frame(
         with_history(targets, earlier),
         profiles_=active,
