@@ -46,3 +46,25 @@ def test_single_declaration_history_equals_the_batch_one(engine: Engine, tmp_pat
             )
     # The sample is not trivial: history fields are filled in.
     assert batch.select(pl.col("trader_declarations_90d").is_not_null().any()).item()
+
+
+def test_trader_fields_do_not_depend_on_how_far_back_history_was_loaded() -> None:
+    frame = generate(TrafficSpec(days=1, trucks_per_day=20)).filter(pl.col("direction") == "IMPORT")
+    target = frame.filter(pl.col("reference") == frame["reference"][0])
+    trader, at = target["importer"][0], target["lodged_at"][0]
+
+    def earlier(days_before: int, reference: str) -> pl.DataFrame:
+        return target.with_columns(
+            pl.lit(reference).alias("reference"),
+            (pl.col("lodged_at") - timedelta(days=days_before)).alias("lodged_at"),
+        )
+
+    alone = with_history(target).select(HISTORY_COLUMNS)
+    long_ago = with_history(target, earlier(370, "OLD")).select(HISTORY_COLUMNS)
+    # Seen more than a year ago: new again, the same as with no history loaded at all.
+    assert alone.equals(long_ago)
+    assert alone["new_trader"].to_list() == [True] * target.height
+    recent = with_history(target, pl.concat([earlier(370, "OLD"), earlier(100, "RECENT")]))
+    assert recent["new_trader"].to_list() == [False] * target.height
+    assert recent["trader_age_days"].to_list() == [100.0] * target.height
+    assert trader is not None and at is not None

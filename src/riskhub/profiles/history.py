@@ -5,7 +5,10 @@ origin over the previous 365 days) and the trader's record (age, declarations
 in 90 days, non-compliance found in 365 days, first time on a route) are
 computed here in one vectorised pass over the earlier declarations and the new
 ones, as of each declaration's lodgement time: a declaration never sees itself
-or anything lodged after it. Every backend then reads them as given columns.
+or anything lodged after it. Every window is fixed (a trader unseen for 365 days
+is new again, and its age counts within those 365 days), so the answer is the
+same whether a caller loaded one year of history or five. Every backend then
+reads them as given columns.
 
 A known outcome is counted from the time its declaration was lodged; with
 inspection results (a later issue) it will count from the inspection.
@@ -21,6 +24,8 @@ from riskhub.profiles.criteria.vocabulary import HISTORY_FIELDS
 REFERENCE_WINDOW = "365d"
 ACTIVITY_WINDOW = "90d"
 HITS_WINDOW = "365d"
+MEMORY_WINDOW = "365d"  # a trader unseen for a year is new again; ages count within it
+_MICROS_PER_DAY = 86_400 * 1_000_000
 MIN_REFERENCE_ITEMS = 5  # fewer earlier items than this give no reference price
 
 _ROW = "_history_row"
@@ -110,13 +115,20 @@ def _traders(rows: pl.DataFrame) -> pl.DataFrame:
             trader_hits_365d=pl.col("_hit")
             .rolling_sum_by("lodged_at", HITS_WINDOW, closed="left")
             .over(trader),
-            _first=pl.col("lodged_at").min().over(trader),
-            _first_on_route=pl.col("lodged_at").min().over(route),
+            # Within a fixed window, so the answer does not depend on how much history a
+            # caller happened to load (a batch loads more than a single API decision).
+            _first=pl.col("lodged_at")
+            .dt.epoch("us")
+            .rolling_min_by("lodged_at", MEMORY_WINDOW, closed="left")
+            .over(trader),
+            _on_route=one.rolling_sum_by("lodged_at", MEMORY_WINDOW, closed="left").over(route),
         )
         .with_columns(
-            trader_age_days=(pl.col("lodged_at") - pl.col("_first")).dt.total_days(),
-            new_trader=pl.col("_first") == pl.col("lodged_at"),
-            new_route=pl.col("_first_on_route") == pl.col("lodged_at"),
+            trader_age_days=(
+                (pl.col("lodged_at").dt.epoch("us") - pl.col("_first")) // _MICROS_PER_DAY
+            ).fill_null(0),
+            new_trader=pl.col("_first").is_null(),
+            new_route=pl.col("_on_route").fill_null(0) == 0,
         )
     )
     names = ["trader_age_days", "trader_declarations_90d", "trader_hits_365d"]

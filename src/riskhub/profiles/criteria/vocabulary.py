@@ -110,7 +110,12 @@ HISTORY_FIELDS: tuple[Field, ...] = (
         "items of the same HS6 and origin",
     ),
     Field("reference_items", N, Origin.HISTORY, "items behind the reference price"),
-    Field("trader_age_days", N, Origin.HISTORY, "days since the trader's first declaration"),
+    Field(
+        "trader_age_days",
+        N,
+        Origin.HISTORY,
+        "days since the trader's first declaration within the previous 365 days (0 if new)",
+    ),
     Field("trader_declarations_90d", N, Origin.HISTORY, "trader's declarations, previous 90 days"),
     Field(
         "trader_hits_365d",
@@ -118,12 +123,13 @@ HISTORY_FIELDS: tuple[Field, ...] = (
         Origin.HISTORY,
         "trader's declarations found non-compliant, previous 365 days",
     ),
-    Field("new_trader", B, Origin.HISTORY, "the trader's first declaration with this Party"),
+    Field("new_trader", B, Origin.HISTORY, "no declaration of the trader in the previous 365 days"),
     Field(
         "new_route",
         B,
         Origin.HISTORY,
-        "the trader's first declaration from this dispatch country through this office",
+        "no declaration of the trader from this dispatch country through this office "
+        "in the previous 365 days",
     ),
 )
 
