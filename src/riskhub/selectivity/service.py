@@ -22,6 +22,7 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from riskhub.access.models import SharingGroupMember
 from riskhub.audit.keys import derive_secret, load_or_create
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration, DeclarationItem
@@ -309,8 +310,11 @@ def _cached_active(session: Session, party: str) -> list[CompiledProfile]:
 
 
 def _lists_stamp(session: Session) -> tuple[Any, ...]:
-    nl = NamedList
-    return tuple(session.execute(select(nl.id, nl.version)).all())
+    # Named lists and sharing groups both change what a compiled set may see.
+    nl, member = NamedList, SharingGroupMember
+    lists = tuple(session.execute(select(nl.id, nl.version, nl.distribution)).all())
+    groups = tuple(session.execute(select(member.group_id, member.member)).all())
+    return (lists, groups)
 
 
 _COMPILED: dict[Any, list[CompiledProfile]] = {}
