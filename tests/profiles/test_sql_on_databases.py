@@ -38,10 +38,7 @@ def test_starter_library_in_postgresql_matches_polars(engine: Engine) -> None:
     frame = frame.with_columns(pl.int_range(pl.len()).alias("row_no")).select(
         "row_no", *[pl.col(c).cast(SCHEMA[c]) for c in INPUT_COLUMNS]
     )
-    columns = ", ".join(
-        f'"{name}" {PG_TYPES[type(dtype)]}'
-        for name, dtype in frame.schema.items()
-    )
+    columns = ", ".join(f'"{name}" {PG_TYPES[type(dtype)]}' for name, dtype in frame.schema.items())
     names = ", ".join(f'"{c}"' for c in frame.columns)
     marks = ", ".join(f":{c}" for c in frame.columns)
     profiles = [r for f in sorted(LIBRARY.glob("*.yaml")) for r in read_library(f.read_text())]
