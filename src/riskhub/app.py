@@ -15,6 +15,7 @@ from riskhub.declarations.routes import router as declarations_router
 from riskhub.profiles.routes import lists as lists_router
 from riskhub.profiles.routes import router as profiles_router
 from riskhub.selectivity.routes import offices as offices_router
+from riskhub.selectivity.routes import queue as queue_router
 from riskhub.selectivity.routes import router as selectivity_router
 
 
@@ -35,6 +36,7 @@ def create_app() -> FastAPI:
     app.include_router(lists_router)
     app.include_router(selectivity_router)
     app.include_router(offices_router)
+    app.include_router(queue_router)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

@@ -398,3 +398,47 @@ def test_aeo_status_is_taken_on_the_day_of_each_declaration(engine: Engine) -> N
             .all()
         )
     assert flags == [True, False]
+
+
+def test_queue_and_other_agencies_see_only_what_concerns_them(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    plant_check = HEAVY.replace("RS-HEAVY", "RS-PLANTS").replace(
+        "action: {channel: red, checklist: [weigh the truck]}",
+        "action: {channel: yellow, agencies: [phytosanitary], checklist: [see the certificate]}",
+    )
+    activate(engine, plant_check)
+    plants, other, elsewhere = load(
+        engine,
+        with_item("Q1", net_mass="900", gross_mass="950"),
+        nested("Q2"),
+        {**with_item("Q3", net_mass="900", gross_mass="950"), "office": "RS-HOR"},
+    )
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        service.set_office_rates(
+            session=session,
+            party="RS",
+            office="RS-PRE",
+            rates=OfficeRates(0.0, 0.0, 0.0, 0.0, None),
+        )
+    service.decide_pending(engine_=engine, party="RS")
+
+    def token(role: Role, **kw: object) -> dict[str, str]:
+        return {"Authorization": f"Bearer {make_user('RS', role, **kw)}"}
+
+    phyto = token(Role.AGENCY_OFFICER, name="phyto", agency="phytosanitary")
+    vet = token(Role.AGENCY_OFFICER, name="vet", agency="veterinary")
+    officer = token(Role.OFFICER, name="pre", offices=["RS-PRE"])
+    assert client.get(f"/api/v1/declarations/{plants}/decision", headers=phyto).status_code == 200
+    assert client.get(f"/api/v1/declarations/{other}/decision", headers=phyto).status_code == 404
+    assert client.get(f"/api/v1/declarations/{plants}/decision", headers=vet).status_code == 404
+    assert client.get(f"/api/v1/declarations/{plants}", headers=phyto).status_code == 403
+    seen = {d["declaration_id"] for d in client.get("/api/v1/decisions", headers=phyto).json()}
+    assert plants in seen and other not in seen
+    assert client.get("/api/v1/decisions", headers=vet).json() == []
+    queue = client.get("/api/v1/decisions?channel=yellow", headers=officer).json()
+    assert [d["declaration_id"] for d in queue] == [plants]  # RS-HOR is not this officer's
+    assert elsewhere not in {
+        d["declaration_id"] for d in client.get("/api/v1/decisions", headers=officer).json()
+    }
+    assert client.get("/api/v1/decisions?channel=purple", headers=officer).status_code == 422

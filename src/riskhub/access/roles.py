@@ -49,8 +49,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
     # The RMWG reviews the profiles shared with it; analysts write them.
     Role.RMWG: frozenset({Permission.AGGREGATES_READ, Permission.PROFILES_READ}),
     Role.SECRETARIAT: frozenset({Permission.AGGREGATES_READ}),
-    # Other agencies see the consignments their controls concern once controls exist.
-    Role.AGENCY_OFFICER: frozenset(),
+    # Other agencies see the decisions that notify them (never the declarations as such).
+    Role.AGENCY_OFFICER: frozenset({Permission.DECISIONS_READ}),
     Role.EU_PARTNER: frozenset(),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
 }

@@ -27,6 +27,9 @@ class DecisionOut(BaseModel):
 
     declaration_id: int
     declaration_version: int
+    party: str
+    office: str
+    lodged_at: UtcDateTime
     channel: str = Field(description="green, blue, yellow or red")
     score: float
     random_control: bool
@@ -46,6 +49,9 @@ class DecisionOut(BaseModel):
         return cls(
             declaration_id=row.declaration_id,
             declaration_version=row.declaration_version,
+            party=row.party,
+            office=row.office,
+            lodged_at=row.lodged_at,
             channel=row.channel,
             score=row.score,
             random_control=row.random_control,

@@ -411,12 +411,55 @@ def _threshold(
 
 
 def get_decision(
-    *, session: Session, party: str, declaration_id: int
+    *, session: Session, party: str, declaration_id: int, agency: str | None = None
 ) -> SelectivityDecision | None:
-    """The decision on the current version of one of ``party``'s declarations."""
+    """The decision on the current version of one of ``party``'s declarations.
+
+    With ``agency``, only a decision that notifies that agency (another agency's
+    officer sees the controls that concern it, nothing else).
+    """
     d, s = Declaration, SelectivityDecision
+    if agency is not None:
+        found = get_decision(session=session, party=party, declaration_id=declaration_id)
+        return found if found is not None and agency in json.loads(found.agencies) else None
     return session.scalars(
         select(s)
         .join(d, (d.id == s.declaration_id) & (d.version == s.declaration_version))
         .where(d.id == declaration_id, d.party == party, s.party == party)
     ).first()
+
+
+def list_decisions(
+    *,
+    session: Session,
+    party: str,
+    offices: Sequence[str] = (),
+    agency: str | None = None,
+    channel: str | None = None,
+    office: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> list[SelectivityDecision]:
+    """The work queue: decisions on current declaration versions, latest lodgement first.
+
+    Officers see their offices only; another agency's officer only the decisions
+    that notify their agency.
+    """
+    d, s = Declaration, SelectivityDecision
+    query = (
+        select(s)
+        .join(d, (d.id == s.declaration_id) & (d.version == s.declaration_version))
+        .where(s.party == party, d.party == party)
+        .order_by(s.lodged_at.desc(), s.id.desc())
+        .limit(limit)
+        .offset(offset)
+    )
+    if offices:
+        query = query.where(s.office.in_(offices))
+    if agency is not None:
+        query = query.where(s.agencies.contains(json.dumps(agency)))
+    if channel:
+        query = query.where(s.channel == channel)
+    if office:
+        query = query.where(s.office == office)
+    return list(session.scalars(query))
