@@ -17,6 +17,7 @@ from riskhub.selectivity.schemas import DecisionOut, OfficeRatesIn, OfficeRatesO
 
 router = APIRouter(prefix="/api/v1/declarations", tags=["selectivity"])
 offices = APIRouter(prefix="/api/v1/offices", tags=["selectivity"])
+queue = APIRouter(prefix="/api/v1/decisions", tags=["selectivity"])
 DecisionReader = Annotated[Principal, Depends(require(Permission.DECISIONS_READ))]
 Manager = Annotated[Principal, Depends(require(Permission.SELECTIVITY_MANAGE))]
 OfficeCode = Annotated[str, Path(pattern=r"^[A-Z]{2}-[A-Z0-9]{2,14}$")]
@@ -48,9 +49,6 @@ def get_decision(
     if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "no decision for this declaration")
     return DecisionOut.of(found)
-
-
-queue = APIRouter(prefix="/api/v1/decisions", tags=["selectivity"])
 
 
 @queue.get("", response_model=list[DecisionOut])
