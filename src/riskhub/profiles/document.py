@@ -19,6 +19,7 @@ from riskhub.access.distribution import Distribution, Tlp
 from riskhub.profiles.criteria import parser, validators
 from riskhub.profiles.criteria.source import PathKey, Source, SourceError, load
 from riskhub.profiles.criteria.tree import Loc, Node
+from riskhub.profiles.criteria.validators import Problem
 from riskhub.reference.parties import CEFTA_PARTIES, EU_MEMBER_STATES
 
 CODE_PATTERN = r"^[A-Z0-9][A-Z0-9._-]{2,39}$"
@@ -110,15 +111,6 @@ class ProfileDocument(_Strict):
         return self
 
 
-@dataclass(frozen=True, slots=True)
-class Problem:
-    loc: Loc
-    message: str
-
-    def __str__(self) -> str:
-        return f"{self.loc}: {self.message}"
-
-
 @dataclass
 class ReadProfile:
     """A profile file as read: the document and tree when good, else the problems."""
@@ -160,7 +152,7 @@ def _read(source: Source, root: PathKey, lists: dict[str, str] | None) -> ReadPr
     tree, shape = parser.parse_all(source, (*root, "criteria"))
     problems.extend(Problem(e.loc, e.message) for e in shape)
     if tree is not None:
-        problems.extend(Problem(p.loc, p.message) for p in validators.validate(tree, lists))
+        problems.extend(validators.validate(tree, lists))
     problems.sort(key=lambda p: (p.loc.line, p.loc.column))
     if problems:
         return ReadProfile(problems=problems)
