@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import Depends, HTTPException, Request, status
@@ -20,6 +19,7 @@ from starlette.concurrency import run_in_threadpool
 
 from riskhub.access.roles import Permission, Role, allows
 from riskhub.db import tenancy
+from riskhub.db.base import utcnow
 
 _bearer = HTTPBearer(auto_error=False, description="API token: rh.<PARTY>.<id>.<secret>")
 
@@ -73,9 +73,7 @@ def _authenticate(token: str) -> Principal | None:
     if parts is None:
         return None
     with tenancy.acting_for(parts.party), Session(get_engine()) as session:
-        return service.authenticate(
-            session=session, token=token, now=datetime.now(UTC).replace(tzinfo=None)
-        )
+        return service.authenticate(session=session, token=token, now=utcnow())
 
 
 def require(permission: Permission) -> Callable[..., Awaitable[Principal]]:

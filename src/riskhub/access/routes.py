@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, status
@@ -14,15 +13,12 @@ from riskhub.access.models import Party, User
 from riskhub.access.principal import CurrentPrincipal, Principal, require
 from riskhub.access.roles import GRANTS, Permission, Role
 from riskhub.api_types import ObjectId
+from riskhub.db.base import utcnow
 from riskhub.db.session import ReadSession, WriteSession
 from riskhub.settings import get_settings
 
 router = APIRouter(prefix="/api/v1", tags=["access"])
 Admin = Annotated[Principal, Depends(require(Permission.USERS_MANAGE))]
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @router.get("/me", response_model=schemas.MeOut)
@@ -60,7 +56,7 @@ def create_user(
     try:
         return service.create_user(
             session=session, party=principal.party, name=body.name, role=body.role,
-            offices=body.offices, agency=body.agency, now=_now(),
+            offices=body.offices, agency=body.agency, now=utcnow(),
         )  # fmt: skip
     except service.AccessError as exc:
         raise HTTPException(status.HTTP_400_BAD_REQUEST, str(exc)) from exc
@@ -118,7 +114,7 @@ def issue_token(
             "this user already received a token; ask an operator for another",
         )
     days = get_settings().token_days
-    issued = service.issue_token(session=session, user=user, days=days, now=_now())
+    issued = service.issue_token(session=session, user=user, days=days, now=utcnow())
     return schemas.TokenOut(token=issued.token, expires_at=issued.expires_at)
 
 
@@ -129,7 +125,7 @@ def revoke_token(
 ) -> None:  # fmt: skip
     """Revoke one of your Party's tokens."""
     if not service.revoke_token(
-        session=session, party=principal.party, token_id=token_id, now=_now()
+        session=session, party=principal.party, token_id=token_id, now=utcnow()
     ):
         raise HTTPException(status.HTTP_404_NOT_FOUND, "token not found")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import datetime
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
@@ -17,6 +17,7 @@ from riskhub.audit import keys
 from riskhub.audit.chain import GENESIS, Entry, checkpoint_message, record_hash
 from riskhub.audit.models import AuditCheckpoint, AuditHead, AuditRecord
 from riskhub.db import tenancy
+from riskhub.db.base import utcnow
 from riskhub.settings import get_settings
 
 HUB_CHAIN = "XH"  # records of callers who are nobody yet (bad tokens) and of operators
@@ -33,7 +34,7 @@ def append(
 ) -> int:  # fmt: skip
     """Add one record to the end of ``party``'s chain (the hub's when None); returns its seq."""
     chain = party or HUB_CHAIN
-    at = now or datetime.now(UTC).replace(tzinfo=None)
+    at = now or utcnow()
     # Whatever a caller sent (a long or odd path, say) must not stop its record being written.
     actor, action = _fit(actor, 120), _fit(action, 80)
     object = _fit(object, 200) if object is not None else None
@@ -79,7 +80,7 @@ def _fit(text: str, size: int) -> str:
 def checkpoint_all(*, engine: Engine, now: datetime | None = None) -> int:
     """Sign a checkpoint at the current end of every chain not yet covered; returns how many."""
     key = hub_key()
-    at = now or datetime.now(UTC).replace(tzinfo=None)
+    at = now or utcnow()
     signed = 0
     with engine.begin() as conn:
         heads = conn.execute(select(AuditHead.party, AuditHead.seq, AuditHead.hash)).all()

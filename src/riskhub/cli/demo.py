@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-from datetime import UTC, datetime
 from pathlib import Path
 
 import typer
@@ -18,6 +17,7 @@ from riskhub.audit import service as audit
 from riskhub.cli.common import console
 from riskhub.cli.ingest import _progress
 from riskhub.db import migrate
+from riskhub.db.base import utcnow
 from riskhub.db.engine import get_admin_engine
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service
@@ -181,7 +181,7 @@ DEMO_USERS: tuple[tuple[Role, str, str, str | None, str | None], ...] = (
 
 def _demo_users(engine: Engine) -> dict[tuple[Role, str, str], str]:
     """One user per role (created once), each with a fresh 30-day token."""
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     tokens: dict[tuple[Role, str, str], str] = {}
     with Session(engine) as session, session.begin():
         for role, party, name, office, agency in DEMO_USERS:

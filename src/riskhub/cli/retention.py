@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import typer
 
 from riskhub.audit import service as audit
 from riskhub.cli.common import console, ready_engine
+from riskhub.db.base import utcnow
 from riskhub.declarations.retention import purge_personal_data
 from riskhub.settings import get_settings
 
@@ -18,9 +17,7 @@ def retention(
     """Purge traders' identities from declarations lodged longer ago than the retention period."""
     engine = ready_engine()
     keep = years or get_settings().retention_years
-    purged = purge_personal_data(
-        engine=engine, years=keep, now=datetime.now(UTC).replace(tzinfo=None)
-    )
+    purged = purge_personal_data(engine=engine, years=keep, now=utcnow())
     audit.append(engine=engine, party=None, actor="cli", action="retention.purge",
                  object=f"years={keep}", outcome=f"purged {purged}", source="cli")  # fmt: skip
     console.print(

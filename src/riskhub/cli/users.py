@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
-
 import typer
 from rich.table import Table
 from sqlalchemy import select
@@ -14,13 +12,10 @@ from riskhub.access.models import User
 from riskhub.access.roles import Role
 from riskhub.audit import service as audit
 from riskhub.cli.common import console, errors, ready_engine
+from riskhub.db.base import utcnow
 from riskhub.settings import get_settings
 
 app = typer.Typer(help="Users, roles and API tokens.", no_args_is_help=True)
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @app.command()
@@ -38,10 +33,10 @@ def create(
         with Session(engine) as session, session.begin():
             user = service.create_user(
                 session=session, party=party.upper(), name=name, role=role,
-                offices=[o.upper() for o in office], agency=agency, now=_now(),
+                offices=[o.upper() for o in office], agency=agency, now=utcnow(),
             )  # fmt: skip
             issued = service.issue_token(
-                session=session, user=user, days=days or get_settings().token_days, now=_now()
+                session=session, user=user, days=days or get_settings().token_days, now=utcnow()
             )
             user_id = user.id
     except service.AccessError as exc:
@@ -67,7 +62,7 @@ def token(
             errors.print(f"[red]No active user {user_id}.[/]")
             raise typer.Exit(1)
         issued = service.issue_token(
-            session=session, user=user, days=days or get_settings().token_days, now=_now()
+            session=session, user=user, days=days or get_settings().token_days, now=utcnow()
         )
         party = user.party
     audit.append(engine=engine, party=party, actor="cli", action="tokens.issue",
@@ -86,7 +81,7 @@ def revoke(token_id: int = typer.Argument(..., help="The token's id (rh.<PARTY>.
         if row is None:
             errors.print(f"[red]No token {token_id}.[/]")
             raise typer.Exit(1)
-        service.revoke_token(session=session, party=row.party, token_id=token_id, now=_now())
+        service.revoke_token(session=session, party=row.party, token_id=token_id, now=utcnow())
         party = row.party
     audit.append(engine=engine, party=party, actor="cli", action="tokens.revoke",
                  object=f"token:{token_id}", outcome="revoked", source="cli")  # fmt: skip

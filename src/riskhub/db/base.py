@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from sqlalchemy import BigInteger, Integer, MetaData
 from sqlalchemy.orm import DeclarativeBase
 
@@ -20,3 +22,8 @@ BigId = BigInteger().with_variant(Integer(), "sqlite")
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def utcnow() -> datetime:
+    """Now, as every timestamp is stored: UTC without an offset."""
+    return datetime.now(UTC).replace(tzinfo=None)

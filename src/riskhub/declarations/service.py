@@ -13,6 +13,7 @@ import polars as pl
 from sqlalchemy import Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session, selectinload
 
+from riskhub.db.base import utcnow
 from riskhub.declarations import fields
 from riskhub.declarations.models import (
     Declaration,
@@ -188,7 +189,7 @@ def _ingest(
     chunk_declarations: int,
     progress: Progress | None,
 ) -> IngestSummary:
-    now = _utcnow()
+    now = utcnow()
     validated = validate(raw, now=now.replace(tzinfo=UTC))
     run_id = _start_run(engine, source=source, sha=sha, fmt=fmt, party=submitted_by_party, now=now)
     summary = IngestSummary(
@@ -232,7 +233,7 @@ def _ingest(
             .where(IngestRun.id == run_id)
             .values(
                 status="finished",
-                finished_at=_utcnow(),
+                finished_at=utcnow(),
                 rejected_rows=summary.rejected_rows,
                 duplicate_rows=summary.duplicate_rows,
             )
@@ -318,11 +319,6 @@ def _file_sha256(path: Path) -> str:
         for block in iter(lambda: fh.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()
-
-
-def _utcnow() -> datetime:
-    """Naive UTC, as every timestamp is stored."""
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def get_declaration(

@@ -6,7 +6,7 @@ import difflib
 import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 
 import structlog
 import yaml
@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution, Sharing, Tlp, visible_to
 from riskhub.access.models import SharingGroup, SharingGroupMember
+from riskhub.db.base import utcnow
 from riskhub.profiles.compiled import CompiledProfile, compile_profile
 from riskhub.profiles.document import ProfileDocument, read_library, read_profile
 from riskhub.profiles.models import NamedList, RiskProfile, RiskProfileVersion
@@ -29,10 +30,6 @@ PERSONAL_LIST_KINDS = frozenset({"trader", "broker", "carrier", "vehicle"})
 
 class ProfileError(ValueError):
     """A profile or list request that cannot be carried out; the message says why."""
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 def _sharing(session: Session, owner: str, level: str, tlp: str, group: str | None) -> Sharing:
@@ -100,7 +97,7 @@ def save_list(
         row.version += 1
     row.kind, row.entries, row.description = kind, values, description
     row.distribution, row.tlp, row.sharing_group = distribution, tlp, group
-    row.updated_at = _now()
+    row.updated_at = utcnow()
     session.flush()
     return row
 
@@ -165,7 +162,7 @@ def _store(
     activate: bool,
 ) -> ImportOutcome:
     code = document.code
-    now = _now()
+    now = utcnow()
     row = session.scalars(
         select(RiskProfile).where(RiskProfile.party == party, RiskProfile.code == code)
     ).first()
@@ -239,7 +236,7 @@ def set_status(
         return None
     if row.status != status:
         row.status, row.version = status, row.version + 1
-        row.updated_by, row.updated_at = user_id, _now()
+        row.updated_by, row.updated_at = user_id, utcnow()
         _record_version(session, row, f"status set to {status}", user_id, row.updated_at)
     return row
 
@@ -290,7 +287,7 @@ def history(*, session: Session, party: str, profile_id: int) -> list[dict[str, 
 
 def profile_status(row: RiskProfile, today: date | None = None) -> str:
     """The stored status, or 'expired' once an active profile's validity has passed."""
-    today = today or _now().date()
+    today = today or utcnow().date()
     if row.valid_to is not None and row.valid_to < today:
         return "expired"
     return row.status

@@ -6,7 +6,7 @@ import csv
 import io
 from collections.abc import Callable, Collection, Iterator
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -15,6 +15,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from riskhub.db import tenancy
+from riskhub.db.base import utcnow
 from riskhub.logs import log
 from riskhub.reference.parties import DECLARATION_OWNERS, PARTY_CODES
 from riskhub.registries.models import AeoAuthorisation
@@ -52,7 +53,7 @@ def import_aeo(*, engine: Engine, path: Path) -> ImportResult:
     by_party: dict[str, list[_Row]] = {}
     for row in rows:
         by_party.setdefault(row.party, []).append(row)
-    now = datetime.now(UTC).replace(tzinfo=None)
+    now = utcnow()
     for party, group in sorted(by_party.items()):
         # One Party's authorisations per transaction, acting for that Party, so the
         # same load works for the operators and under row-level security.

@@ -12,7 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from functools import lru_cache
 from typing import Any
 
@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from riskhub.access.models import SharingGroupMember
 from riskhub.audit.keys import derive_secret, load_or_create
+from riskhub.db.base import utcnow
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration, DeclarationItem
 from riskhub.profiles import service as profiles
@@ -49,10 +50,6 @@ def hub_secret() -> bytes:
     """The keyed-hash secret for random draws, derived from the hub key (never stored)."""
     key = load_or_create(get_settings().effective_hub_key_file)
     return derive_secret(key, "selectivity-draws")
-
-
-def _now() -> datetime:
-    return datetime.now(UTC).replace(tzinfo=None)
 
 
 @dataclass
@@ -98,7 +95,7 @@ def set_office_rates(*, session: Session, party: str, office: str, rates: Office
         return False
     row.random_rate, row.random_rate_aeo = rates.random_rate, rates.random_rate_aeo
     row.target_red, row.target_yellow = rates.target_red, rates.target_yellow
-    row.red_capacity_per_day, row.updated_at = rates.red_capacity_per_day, _now()
+    row.red_capacity_per_day, row.updated_at = rates.red_capacity_per_day, utcnow()
     session.add(row)
     session.flush()
     return True
@@ -153,7 +150,7 @@ def _decide_frame(
 def _store(session: Session | Any, decisions: Sequence[Decision]) -> None:
     if not decisions:
         return
-    now = _now()
+    now = utcnow()
     values = [
         {
             "party": d.party,
