@@ -17,8 +17,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 
-from riskhub.profiles.document import Channel
+from riskhub.profiles.document import SEVERITY, Channel
 from riskhub.selectivity.pipeline import Decision, OfficeRates
+
+_FULL = "red capacity of {capacity} a day reached: documentary check instead"
+_TOPPED = "topped up to the office's {channel} target by risk score"
 
 
 @dataclass(frozen=True)
@@ -53,8 +56,7 @@ def _day(group: list[Decision], rates: OfficeRates, before: DayCount) -> None:
     if capacity is not None and red_count > capacity:
         movable = sorted((d for d in reds if not d.mandatory), key=lambda d: d.score)
         for decision in movable[: red_count - capacity]:
-            decision.channel = Channel.YELLOW
-            decision.budget = f"red capacity of {capacity} a day reached: documentary check instead"
+            decision.move_to(Channel.YELLOW, _FULL.format(capacity=capacity))
             red_count -= 1
     want_red = math.ceil(rates.target_red * total)
     if capacity is not None:
@@ -70,15 +72,11 @@ def _top_up(group: list[Decision], channel: Channel, missing: int, name: str) ->
         return
     below = [d for d in group if _lower(d.channel, channel) and d.score > 0]
     for decision in sorted(below, key=lambda d: (-d.score, d.reference))[:missing]:
-        decision.channel = channel
-        decision.budget = f"topped up to the office's {name} target by risk score"
-        if "customs" not in decision.agencies:
-            decision.agencies.insert(0, "customs")
+        decision.move_to(channel, _TOPPED.format(channel=name))
 
 
 def _lower(current: Channel, target: Channel) -> bool:
-    order = (Channel.GREEN, Channel.BLUE, Channel.YELLOW, Channel.RED)
-    return order.index(current) < order.index(target)
+    return SEVERITY[current] < SEVERITY[target]
 
 
 def apply_online(
@@ -92,14 +90,10 @@ def apply_online(
     capacity = rates.red_capacity_per_day
     if decision.channel is Channel.RED:
         if capacity is not None and today.red >= capacity and not decision.mandatory:
-            decision.channel = Channel.YELLOW
-            decision.budget = f"red capacity of {capacity} a day reached: documentary check instead"
+            decision.move_to(Channel.YELLOW, _FULL.format(capacity=capacity))
         return
     below_target = today.red < rates.target_red * (today.total + 1)
     room = capacity is None or today.red < capacity
     high = threshold is not None and decision.score > 0 and decision.score >= threshold
     if high and below_target and room:
-        decision.channel = Channel.RED
-        decision.budget = "topped up to the office's red target by risk score"
-        if "customs" not in decision.agencies:
-            decision.agencies.insert(0, "customs")
+        decision.move_to(Channel.RED, _TOPPED.format(channel="red"))

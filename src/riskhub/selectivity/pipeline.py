@@ -71,6 +71,12 @@ class Decision:
     # Set by the budget, never by a profile: random controls and profile reds stay.
     mandatory: bool = field(default=False, repr=False)
 
+    def move_to(self, channel: Channel, why: str) -> None:
+        """The office budget changes the channel and says why; customs takes part in any control."""
+        self.channel, self.budget = channel, why
+        if channel is not Channel.GREEN and "customs" not in self.agencies:
+            self.agencies.insert(0, "customs")
+
 
 def draw(secret: bytes, purpose: str, party: str, reference: str) -> float:
     """A uniform number in [0, 1) fixed by the hub secret, the purpose and the declaration."""
