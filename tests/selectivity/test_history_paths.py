@@ -11,11 +11,16 @@ from sqlalchemy.orm import Session
 
 from riskhub.declarations import service as declarations
 from riskhub.declarations.models import Declaration
+from riskhub.profiles.criteria.backends.derived import DERIVED
 from riskhub.profiles.history import HISTORY_COLUMNS, with_history
 from riskhub.selectivity import service
 from riskhub.selectivity.rows import between, item_rows, read_rows
 from riskhub.synth.generator import TrafficSpec, generate
 from riskhub.synth.writer import write_traffic
+
+
+def traders_of(frame: pl.DataFrame) -> list[str]:
+    return [t for t in frame.select(DERIVED["trader"][0]).to_series().unique() if t]
 
 
 def test_single_declaration_history_equals_the_batch_one(engine: Engine, tmp_path: Path) -> None:
@@ -39,7 +44,9 @@ def test_single_declaration_history_equals_the_batch_one(engine: Engine, tmp_pat
             batch = with_history(target, earlier.filter(pl.col("declaration_id") != declaration_id))
             alone = with_history(
                 target,
-                service._earlier_for(session, "RS", target, at - timedelta(days=365), at),
+                service._earlier_for(
+                    session, "RS", target, traders_of(target), at - timedelta(days=365), at
+                ),
             )
             assert batch.select(HISTORY_COLUMNS).equals(alone.select(HISTORY_COLUMNS)), (
                 declaration_id

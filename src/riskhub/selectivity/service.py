@@ -10,6 +10,7 @@ rerun continues (decisions are unique per declaration version). The API's
 from __future__ import annotations
 
 import json
+from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -238,10 +239,12 @@ def decide_pending(
     start = datetime.combine(pending[0][1].date(), time())
     last = pending[-1][1]
     ids = [row[0] for row in pending]
+    times = [row[1] for row in pending]
     done = 0
     while start <= last:
         end = start + MONTH
-        chunk = [i for i, (_, at) in zip(ids, pending, strict=True) if start <= at < end]
+        # ``pending`` is in lodgement order: each chunk is one slice, found by bisection.
+        chunk = ids[bisect_left(times, start) : bisect_left(times, end)]
         if chunk:
             decisions = _decide_chunk(engine_, party, chunk, start, end, active, rates, scorer)
             summary.count(decisions)
@@ -328,10 +331,11 @@ def decide_declarations(
         return []
     first, last = targets["lodged_at"].min(), targets["lodged_at"].max()
     assert isinstance(first, datetime) and isinstance(last, datetime)
-    earlier = _earlier_for(session, party, targets, first - timedelta(days=HISTORY_DAYS), last)
+    traders = [t for t in targets.select(DERIVED["trader"][0]).to_series().unique() if t]
+    window = (first - timedelta(days=HISTORY_DAYS), last)
+    earlier = _earlier_for(session, party, targets, traders, *window)
     active = _cached_active(session, party)
     rates = office_rates(session=session, party=party)
-    traders = [t for t in targets.select(DERIVED["trader"][0]).to_series().unique() if t]
     holders = aeo_register(connection_or_session=session, party=party, traders=traders)
     decisions = _decide_frame(
         with_history(targets, earlier),
@@ -360,11 +364,15 @@ def decide_declarations(
 
 
 def _earlier_for(
-    session: Session, party: str, targets: pl.DataFrame, start: datetime, end: datetime
+    session: Session,
+    party: str,
+    targets: pl.DataFrame,
+    traders: Sequence[str],
+    start: datetime,
+    end: datetime,
 ) -> pl.DataFrame:
     """Only the history these declarations need: their traders, and their goods' prices."""
     d = Declaration
-    traders = [t for t in targets.select(DERIVED["trader"][0]).to_series().unique() if t]
     window = between(start, end + timedelta(seconds=1))
     # Each lookup names the Party on the table it filters, so SQLite and PostgreSQL use
     # the (party, importer), (party, exporter) and (party, hs_code) indexes (measured: a

@@ -24,28 +24,17 @@ def value_of(row: Row, name: str) -> Any:
     return derived[2](row) if derived else row.get(name)
 
 
-def _and(tests: list[Test]) -> Test:
+def _kleene(tests: list[Test], *, decisive: bool) -> Test:
+    """``all`` (decisive False) or ``any`` (decisive True) in three-valued logic."""
+
     def run(row: Row) -> bool | None:
         unknown = False
         for test in tests:
             result = test(row)
-            if result is False:
-                return False
+            if result is decisive:
+                return decisive
             unknown |= result is None
-        return None if unknown else True
-
-    return run
-
-
-def _or(tests: list[Test]) -> Test:
-    def run(row: Row) -> bool | None:
-        unknown = False
-        for test in tests:
-            result = test(row)
-            if result is True:
-                return True
-            unknown |= result is None
-        return None if unknown else False
+        return None if unknown else not decisive
 
     return run
 
@@ -70,9 +59,9 @@ class PythonBackend(CriteriaBackend[Callable[[Row], bool]]):
     def test(self, node: t.Node, lists: Lists) -> Test:
         match node:
             case t.All(children=children):
-                return _and([self.test(c, lists) for c in children])
+                return _kleene([self.test(c, lists) for c in children], decisive=False)
             case t.AnyOf(children=children):
-                return _or([self.test(c, lists) for c in children])
+                return _kleene([self.test(c, lists) for c in children], decisive=True)
             case t.Not(child=child):
                 inner = self.test(child, lists)
                 return lambda row: None if (r := inner(row)) is None else not r
