@@ -53,16 +53,10 @@ from riskhub.profiles.history import with_history
 from riskhub.reference.parties import CEFTA_PARTIES
 from riskhub.selectivity.engine import hit_matrix
 from riskhub.synth.generator import TrafficSpec, generate
-from selectivity_api import api_latency
+from selectivity_api import LIBRARY, OWNER, api_latency, log
 
 DAYS = 90
 DECLARATIONS_PER_TRUCK_DAY = 1.98  # an export and an entry per truck, less ghost exports
-LIBRARY = Path(__file__).resolve().parent.parent / "src" / "riskhub" / "profiles" / "library"
-OWNER = "XS"  # the Secretariat's common profiles apply to every Party unless scoped
-
-
-def log(message: str) -> None:
-    print(message, file=sys.stderr, flush=True)
 
 
 # -- data ----------------------------------------------------------------------------

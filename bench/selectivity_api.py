@@ -20,7 +20,7 @@ import polars as pl
 from riskhub.synth.generator import DEFAULT_START, TrafficSpec, generate
 
 LIBRARY = Path(__file__).resolve().parent.parent / "src" / "riskhub" / "profiles" / "library"
-OWNER = "XS"
+OWNER = "XS"  # the Secretariat's common profiles apply to every Party unless scoped
 
 
 def log(message: str) -> None:
