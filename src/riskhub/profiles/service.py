@@ -308,14 +308,19 @@ def judges(profile: CompiledProfile, party: str, visible: bool) -> bool:
 def active_profiles(*, session: Session, party: str) -> list[CompiledProfile]:
     """The active profiles that judge ``party``'s declarations, compiled; validity is per row."""
     compiled = []
+    lists_of: dict[str, dict[str, NamedList]] = {}  # by owner: read once, not per profile
     for row in session.scalars(
         select(RiskProfile).where(RiskProfile.status == "active").order_by(RiskProfile.id)
     ):
         if row.party not in (party, SECRETARIAT_PARTY):
             continue
         visible = row.party == party or _visible(session, party, row)
+        if not visible:
+            continue
+        if row.party not in lists_of:
+            lists_of[row.party] = visible_lists(session=session, party=row.party)
         try:
-            profile = compile_row(session=session, row=row)
+            profile = compile_row(session=session, row=row, lists=lists_of[row.party])
         except Exception as error:
             # E.g. a named list no longer shared with the owner: the other profiles
             # still judge the declarations, and the log says which one was left out.
@@ -326,9 +331,12 @@ def active_profiles(*, session: Session, party: str) -> list[CompiledProfile]:
     return compiled
 
 
-def compile_row(*, session: Session, row: RiskProfile) -> CompiledProfile:
+def compile_row(
+    *, session: Session, row: RiskProfile, lists: dict[str, NamedList] | None = None
+) -> CompiledProfile:
     """Compile a stored profile with the named lists as its owner sees them."""
-    lists = visible_lists(session=session, party=row.party)
+    if lists is None:
+        lists = visible_lists(session=session, party=row.party)
     read = read_profile(row.document, lists={n: r.kind for n, r in lists.items()})
     if not read.ok or read.document is None or read.criteria is None:
         raise ProfileError(f"stored profile {row.code} no longer reads: {read.problems[0]}")
