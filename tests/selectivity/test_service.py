@@ -442,3 +442,20 @@ def test_queue_and_other_agencies_see_only_what_concerns_them(
         d["declaration_id"] for d in client.get("/api/v1/decisions", headers=officer).json()
     }
     assert client.get("/api/v1/decisions?channel=purple", headers=officer).status_code == 422
+
+
+def test_one_api_batch_counts_its_own_reds_against_capacity(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    activate(engine, HEAVY.replace("net_mass: {gt: 500}", "net_mass: {gt: 0}"))
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        service.set_office_rates(
+            session=session, party="RS", office="RS-PRE", rates=OfficeRates(0.0, 0.0, 0.0, 0.0, 1)
+        )
+    rs = {"Authorization": f"Bearer {make_user('RS', Role.ANALYST)}"}
+    bodies = [nested(f"B{i}") for i in range(3)]
+    for body in bodies:
+        del body["party"]
+    answer = client.post("/api/v1/declarations", json={"declarations": bodies}, headers=rs)
+    channels = sorted(d["decision"]["channel"] for d in answer.json()["declarations"])
+    assert channels == ["red", "yellow", "yellow"]

@@ -174,9 +174,10 @@ def _attach_decisions(result: schemas.IngestResult, party: str) -> None:
     with Session(writer, expire_on_commit=False) as session, session.begin():
         selectivity.decide_declarations(session=session, party=party, ids=ids)
     with Session(get_engine()) as session:
-        for entry in result.declarations:
-            found = selectivity.get_decision(session=session, party=party, declaration_id=entry.id)
-            entry.decision = DecisionOut.of(found) if found is not None else None
+        found = selectivity.decisions_for(session=session, party=party, ids=ids)
+    for entry in result.declarations:
+        decision = found.get(entry.id)
+        entry.decision = DecisionOut.of(decision) if decision is not None else None
 
 
 def _result(summary: service.IngestSummary) -> schemas.IngestResult:

@@ -31,6 +31,7 @@ from riskhub.declarations.models import Declaration, DeclarationItem
 from riskhub.profiles import service as profiles
 from riskhub.profiles.compiled import CompiledProfile
 from riskhub.profiles.criteria.backends.derived import DERIVED
+from riskhub.profiles.document import Channel
 from riskhub.profiles.history import with_history
 from riskhub.profiles.models import NamedList, RiskProfile
 from riskhub.reference.crossings import OFFICES
@@ -351,16 +352,40 @@ def decide_declarations(
         ).all()
     )
     fresh = [x for x in decisions if (x.declaration_id, x.version) not in done]
+    # Each office's day so far and its score threshold are read once per (office, day),
+    # then kept up to date here as this submission's declarations are decided in turn.
+    days: dict[tuple[str, date], budget.DayCount] = {}
+    thresholds: dict[tuple[str, date], float | None] = {}
     for decision in fresh:
-        day = datetime.combine(decision.lodged_at.date(), datetime.min.time())
-        today = _stored_days(session, party, day, day + timedelta(days=1)).get(
-            (decision.office, day.date()), budget.DayCount()
-        )
+        key = (decision.office, decision.lodged_at.date())
         office = rates.get(decision.office, OfficeRates())
-        threshold = _threshold(session, party, decision.office, office.target_red, day)
-        budget.apply_online(decision, rates=office, today=today, threshold=threshold)
-        _store(session, [decision])
+        if key not in days:
+            day = datetime.combine(key[1], time())
+            stored = _stored_days(session, party, day, day + timedelta(days=1))
+            days[key] = stored.get(key, budget.DayCount())
+            thresholds[key] = _threshold(session, party, key[0], office.target_red, day)
+        today = days[key]
+        budget.apply_online(decision, rates=office, today=today, threshold=thresholds[key])
+        days[key] = budget.DayCount(
+            today.total + 1,
+            today.red + (decision.channel is Channel.RED),
+            today.yellow + (decision.channel is Channel.YELLOW),
+        )
+    _store(session, fresh)
     return fresh
+
+
+def decisions_for(
+    *, session: Session, party: str, ids: Sequence[int]
+) -> dict[int, SelectivityDecision]:
+    """The decisions on the current versions of these declarations, by declaration id."""
+    d, s = Declaration, SelectivityDecision
+    rows = session.scalars(
+        select(s)
+        .join(d, (d.id == s.declaration_id) & (d.version == s.declaration_version))
+        .where(d.id.in_(ids), d.party == party, s.party == party)
+    )
+    return {row.declaration_id: row for row in rows}
 
 
 def _earlier_for(
@@ -423,15 +448,10 @@ def get_decision(
     With ``agency``, only a decision that notifies that agency (another agency's
     officer sees the controls that concern it, nothing else).
     """
-    d, s = Declaration, SelectivityDecision
-    if agency is not None:
-        found = get_decision(session=session, party=party, declaration_id=declaration_id)
-        return found if found is not None and agency in json.loads(found.agencies) else None
-    return session.scalars(
-        select(s)
-        .join(d, (d.id == s.declaration_id) & (d.version == s.declaration_version))
-        .where(d.id == declaration_id, d.party == party, s.party == party)
-    ).first()
+    found = decisions_for(session=session, party=party, ids=[declaration_id]).get(declaration_id)
+    if found is not None and agency is not None and agency not in json.loads(found.agencies):
+        return None
+    return found
 
 
 def list_decisions(
