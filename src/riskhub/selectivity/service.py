@@ -298,14 +298,18 @@ def _parts(ids: list[int], size: int) -> list[list[int]]:
 
 
 def _cached_active(session: Session, party: str) -> list[CompiledProfile]:
-    # Compiling reads YAML: reuse the compiled set while no active profile changed.
+    # Compiling reads YAML: reuse the compiled set while no active profile changed. Ids and
+    # versions alone could repeat (a restored or rebuilt database), so the time of each
+    # change and the database itself are part of the key.
     rp = RiskProfile
-    stamp = tuple(session.execute(select(rp.id, rp.version).where(rp.status == "active")).all())
-    key = (party, stamp, _lists_stamp(session))
+    active = select(rp.id, rp.version, rp.updated_at).where(rp.status == "active")
+    url = session.get_bind().engine.url.render_as_string(hide_password=True)
+    key = (url, party, tuple(session.execute(active).all()), _lists_stamp(session))
     found = _COMPILED.get(key)
     if found is None:
         found = profiles.active_profiles(session=session, party=party)
-        _COMPILED.clear() if len(_COMPILED) > 64 else None
+        if len(_COMPILED) > 64:
+            _COMPILED.clear()
         _COMPILED[key] = found
     return found
 
@@ -313,7 +317,7 @@ def _cached_active(session: Session, party: str) -> list[CompiledProfile]:
 def _lists_stamp(session: Session) -> tuple[Any, ...]:
     # Named lists and sharing groups both change what a compiled set may see.
     nl, member = NamedList, SharingGroupMember
-    lists = tuple(session.execute(select(nl.id, nl.version, nl.distribution)).all())
+    lists = tuple(session.execute(select(nl.id, nl.version, nl.distribution, nl.updated_at)).all())
     groups = tuple(session.execute(select(member.group_id, member.member)).all())
     return (lists, groups)
 
@@ -334,7 +338,15 @@ def decide_declarations(
     assert isinstance(first, datetime) and isinstance(last, datetime)
     traders = [t for t in targets.select(DERIVED["trader"][0]).to_series().unique() if t]
     window = (first - timedelta(days=HISTORY_DAYS), last)
-    earlier = _earlier_for(session, party, targets, traders, *window)
+    if targets.height <= engine.SMALL_FRAME:
+        earlier = _earlier_for(session, party, targets, traders, *window)
+    else:
+        # A large submission needs most of the window anyway: one range read, as a batch does.
+        span = between(window[0], window[1] + timedelta(seconds=1))
+        everything = read_rows(session, item_rows(Declaration.party == party, span))
+        earlier = everything.join(
+            targets.select("declaration_id").unique(), on="declaration_id", how="anti"
+        )
     active = _cached_active(session, party)
     rates = office_rates(session=session, party=party)
     holders = aeo_register(connection_or_session=session, party=party, traders=traders)
