@@ -459,3 +459,26 @@ def test_one_api_batch_counts_its_own_reds_against_capacity(
     answer = client.post("/api/v1/declarations", json={"declarations": bodies}, headers=rs)
     channels = sorted(d["decision"]["channel"] for d in answer.json()["declarations"])
     assert channels == ["red", "yellow", "yellow"]
+
+
+def test_a_large_api_submission_is_decided_whole(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    activate(engine, HEAVY)
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        service.set_office_rates(
+            session=session,
+            party="RS",
+            office="RS-PRE",
+            rates=OfficeRates(0.0, 0.0, 0.0, 0.0, None),
+        )
+    rs = {"Authorization": f"Bearer {make_user('RS', Role.ANALYST)}"}
+    bodies = [
+        with_item(f"L{i}", net_mass="900", gross_mass="950") if i % 2 else nested(f"L{i}")
+        for i in range(40)
+    ]  # 80 item rows: more than a single declaration's fast path
+    for body in bodies:
+        del body["party"]
+    answer = client.post("/api/v1/declarations", json={"declarations": bodies}, headers=rs)
+    channels = {d["reference"]: d["decision"]["channel"] for d in answer.json()["declarations"]}
+    assert channels == {f"L{i}": "red" if i % 2 else "green" for i in range(40)}
