@@ -12,6 +12,10 @@ from riskhub.audit.routes import router as audit_router
 from riskhub.declarations import schemas as declaration_schemas
 from riskhub.declarations.routes import aggregates as aggregates_router
 from riskhub.declarations.routes import router as declarations_router
+from riskhub.inspections.routes import feedback as feedback_router
+from riskhub.inspections.routes import protocols as checklists_router
+from riskhub.inspections.routes import router as inspections_router
+from riskhub.kpis.routes import router as kpis_router
 from riskhub.profiles.routes import lists as lists_router
 from riskhub.profiles.routes import router as profiles_router
 from riskhub.selectivity.routes import offices as offices_router
@@ -37,6 +41,10 @@ def create_app() -> FastAPI:
     app.include_router(selectivity_router)
     app.include_router(offices_router)
     app.include_router(queue_router)
+    app.include_router(inspections_router)
+    app.include_router(checklists_router)
+    app.include_router(feedback_router)
+    app.include_router(kpis_router)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

@@ -24,6 +24,8 @@ from riskhub.app import create_app
 from riskhub.audit.models import AuditRecord
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service as declarations
+from riskhub.inspections import checklists
+from riskhub.inspections.schemas import ChecklistIn
 from riskhub.profiles import service as profiles
 from riskhub.selectivity import service as selectivity
 from tests.helpers import nested
@@ -51,6 +53,7 @@ class World:
     tokens: dict[tuple[Role, str], str] = field(default_factory=dict)
     declaration: dict[str, int] = field(default_factory=dict)
     profile: dict[str, int] = field(default_factory=dict)
+    checklist: dict[str, int] = field(default_factory=dict)
     counter: Iterator[int] = field(default_factory=itertools.count)
 
     def victim_user(self, party: str) -> int:
@@ -82,6 +85,7 @@ class Case:
     # A role that may call the route but is not shown this object, e.g. an agency officer
     # asking for a decision that does not notify its agency.
     role_status: dict[Role, int] = field(default_factory=dict)
+    query: dict[str, str] = field(default_factory=dict)
 
 
 def _decl_body(world: World, party: str) -> Any:
@@ -95,6 +99,24 @@ def _profile(code: str) -> str:
         f"code: {code}\ntitle: Heavy consignments\nthreat: mass\n"
         "criteria: {net_mass: {gt: 1000}}\naction: {channel: yellow}\nweight: 10\n"
     )
+
+
+def _declaration_target(world: World, party: str) -> dict[str, Any]:
+    return {"declaration_id": world.declaration.get(party, world.declaration["RS"])}
+
+
+def _inspection_body(world: World, party: str) -> Any:
+    return {
+        "reference": f"CR-{next(world.counter)}",
+        "kind": "documentary",
+        "inspector": "officer 1",
+        "started_at": "2026-06-01T09:00:00Z",
+        "finished_at": "2026-06-01T09:30:00Z",
+        "outcome": "no_discrepancy",
+    }
+
+
+CHECKLIST = {"title": "Seals", "channels": ["red"], "items": [{"key": "seal", "text": "Seal ok"}]}
 
 
 def _profile_target(world: World, party: str) -> dict[str, Any]:
@@ -168,6 +190,45 @@ MATRIX: dict[tuple[str, str], Case] = {
         body=lambda w, p: {"random_rate": 0.03, "random_rate_aeo": 0.01, "target_red": 0.05,
                            "target_yellow": 0.1, "red_capacity_per_day": 40},
     ),
+    ("POST", "/api/v1/declarations/{declaration_id}/inspections"): Case(
+        Permission.INSPECTIONS_RECORD, 201, target=_declaration_target, body=_inspection_body,
+        role_status={Role.AGENCY_OFFICER: 404},
+    ),
+    ("GET", "/api/v1/declarations/{declaration_id}/inspections"): Case(
+        Permission.INSPECTIONS_READ, 200, target=_declaration_target,
+        role_status={Role.AGENCY_OFFICER: 404},
+    ),
+    ("GET", "/api/v1/declarations/{declaration_id}/checklist"): Case(
+        Permission.INSPECTIONS_RECORD, 200, target=_declaration_target,
+        role_status={Role.AGENCY_OFFICER: 404},
+    ),
+    ("PUT", "/api/v1/declarations/{declaration_id}/release-times"): Case(
+        Permission.DECLARATIONS_SUBMIT, 200, target=_declaration_target,
+        body=lambda w, p: {"arrival_at": "2026-06-01T07:00:00Z"},
+    ),
+    ("GET", "/api/v1/declarations/{declaration_id}/release-times"): Case(
+        Permission.INSPECTIONS_READ, 200, target=_declaration_target,
+        role_status={Role.AGENCY_OFFICER: 404},
+    ),
+    ("GET", "/api/v1/checklists"): Case(Permission.CHECKLISTS_READ, 200),
+    ("PUT", "/api/v1/checklists/{code}"): Case(
+        Permission.PROFILES_WRITE, 200, target=lambda w, p: {"code": "SEALS"},
+        body=lambda w, p: CHECKLIST, foreign_variant=False,
+    ),
+    ("GET", "/api/v1/checklists/{checklist_id}/versions"): Case(
+        Permission.CHECKLISTS_READ, 200,
+        target=lambda w, p: {"checklist_id": w.checklist.get(p, w.checklist["RS"])},
+    ),
+    ("GET", "/api/v1/profiles/{profile_id}/feedback"): Case(
+        Permission.PROFILES_READ, 200, target=_profile_target
+    ),
+    ("GET", "/api/v1/kpis"): Case(Permission.AGGREGATES_READ, 200),
+    ("GET", "/api/v1/kpis/profiles"): Case(Permission.PROFILES_READ, 200),
+    ("GET", "/api/v1/kpis/pilot"): Case(
+        Permission.AGGREGATES_READ, 400,  # the world has no traffic at these offices
+        query={"offices": "RS-BAT", "start": "2026-06-01", "since": "2026-05-01",
+               "until": "2026-06-30"},
+    ),
 }  # fmt: skip
 
 
@@ -204,6 +265,11 @@ def world(engine: Engine, make_user: Callable[..., str]) -> World:
             (made,) = profiles.import_profiles(session=session, party=party, text=_profile("OWN"))
             assert made.id is not None
             w.profile[party] = made.id
+            row, _ = checklists.save_checklist(
+                session=session, party=party, code="OWN-CHECKS",
+                body=ChecklistIn.model_validate(CHECKLIST), user_id=None,
+            )  # fmt: skip
+            w.checklist[party] = row.id
     return w
 
 
@@ -255,8 +321,9 @@ def test_matrix(world: World, engine: Engine) -> None:
                         body = case.body(world, party) if case.body else None
                         before = audit_count(engine)
                         response = client.request(
-                            method, path.format(**params), headers=headers, json=body
-                        )
+                            method, path.format(**params), headers=headers, json=body,
+                            params=case.query,
+                        )  # fmt: skip
                         calls += 1
                         want = expected(case, role, own=own)
                         where = f"{method} {path} as {role.value}@{party} on {owner}'s object"

@@ -89,5 +89,12 @@ def test_demo_runs_end_to_end_on_a_fresh_sqlite_file(
     assert (tmp_path / "demo-var" / "riskhub.sqlite3").exists()
     assert "Declarations by office" in result.output
     assert "riskhub serve" in result.output
+    assert "KPIs by channel, all Parties" in result.output
+    assert "Random baseline and detection: random sample" in result.output
+    # A second run adds nothing and fails on nothing (release times, inspections, decisions).
+    rerun = runner.invoke(app, ["demo", "--days", "3", "--trucks-per-day", "50"])
+    assert rerun.exit_code == 0, rerun.output
+    assert "Officers at work" in rerun.output
+    assert " 0 inspection results and 0 declarations" in " ".join(rerun.output.split())
     again = runner.invoke(app, ["stats", "--json"])
     assert orjson.loads(again.stdout)["declarations"] > 0

@@ -26,11 +26,21 @@ class Permission(StrEnum):
     PROFILES_WRITE = "profiles:write"
     DECISIONS_READ = "decisions:read"
     SELECTIVITY_MANAGE = "selectivity:manage"  # office random rates, targets, capacity
+    INSPECTIONS_RECORD = "inspections:record"
+    INSPECTIONS_READ = "inspections:read"
+    CHECKLISTS_READ = "checklists:read"
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
     Role.OFFICER: frozenset(
-        {Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ, Permission.DECISIONS_READ}
+        {
+            Permission.DECLARATIONS_SUBMIT,
+            Permission.DECLARATIONS_READ,
+            Permission.DECISIONS_READ,
+            Permission.INSPECTIONS_RECORD,
+            Permission.INSPECTIONS_READ,
+            Permission.CHECKLISTS_READ,
+        }
     ),
     Role.ANALYST: frozenset(
         {
@@ -41,16 +51,28 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.PROFILES_WRITE,
             Permission.DECISIONS_READ,
             Permission.SELECTIVITY_MANAGE,
+            Permission.INSPECTIONS_READ,
+            Permission.CHECKLISTS_READ,
         }
     ),
     Role.PARTY_ADMIN: frozenset(
         {Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ, Permission.USERS_MANAGE}
     ),
     # The RMWG reviews the profiles shared with it; analysts write them.
-    Role.RMWG: frozenset({Permission.AGGREGATES_READ, Permission.PROFILES_READ}),
+    Role.RMWG: frozenset(
+        {Permission.AGGREGATES_READ, Permission.PROFILES_READ, Permission.CHECKLISTS_READ}
+    ),
     Role.SECRETARIAT: frozenset({Permission.AGGREGATES_READ}),
-    # Other agencies see the decisions that notify them (never the declarations as such).
-    Role.AGENCY_OFFICER: frozenset({Permission.DECISIONS_READ}),
+    # Other agencies see the decisions that notify them (never the declarations as such)
+    # and record their own controls of those consignments.
+    Role.AGENCY_OFFICER: frozenset(
+        {
+            Permission.DECISIONS_READ,
+            Permission.INSPECTIONS_RECORD,
+            Permission.INSPECTIONS_READ,
+            Permission.CHECKLISTS_READ,
+        }
+    ),
     Role.EU_PARTNER: frozenset(),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
 }

@@ -13,9 +13,12 @@ from riskhub.cli import (
     db,
     demo,
     ingest,
+    inspect,
+    kpi,
     lists,
     offices,
     profiles,
+    report,
     retention,
     select,
     serve,
@@ -38,6 +41,9 @@ app.add_typer(aeo.app, name="aeo")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(lists.app, name="lists")
 app.add_typer(offices.app, name="offices")
+app.add_typer(inspect.app, name="inspect")
+app.add_typer(report.app, name="report")
+app.command("kpi")(kpi.kpi)
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)
 app.command("select")(select.select_)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import typer
@@ -16,18 +17,22 @@ from riskhub.access.roles import Role
 from riskhub.audit import service as audit
 from riskhub.cli.common import console
 from riskhub.cli.ingest import _progress
+from riskhub.cli.kpi import kpi_table, population_lines
 from riskhub.db import migrate
 from riskhub.db.base import utcnow
 from riskhub.db.engine import get_admin_engine
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service
+from riskhub.kpis import service as kpis
 from riskhub.profiles import service as profiles
 from riskhub.reference.crossings import OFFICES
 from riskhub.reference.parties import DECLARATION_OWNERS, SECRETARIAT_PARTY, party_name
 from riskhub.registries.service import import_aeo
 from riskhub.selectivity import service as selectivity
 from riskhub.settings import get_settings
+from riskhub.synth import officers
 from riskhub.synth.generator import TrafficSpec, generate, generate_aeo
+from riskhub.synth.officers import save_demo_checklists
 from riskhub.synth.writer import write_aeo, write_traffic
 
 
@@ -92,11 +97,9 @@ def demo(
         f"{totals['amendments']:,} amendments, {totals['rejected_rows']:,} rejected rows. "
         f"Done in {time.perf_counter() - began:.1f} s."
     )
-    _selectivity(
-        engine,
-        TrafficSpec(days=days, seed=seed, trucks_per_day=trucks_per_day),
-        settings.data_dir / "demo",
-    )
+    spec = TrafficSpec(days=days, seed=seed, trucks_per_day=trucks_per_day)
+    _selectivity(engine, spec, settings.data_dir / "demo")
+    _officers(engine, spec)
     tokens = _demo_users(engine)
     console.print("Demo users, one per role (API tokens valid 30 days; shown once):")
     for (role, party, name), token in tokens.items():
@@ -165,6 +168,35 @@ def _selectivity(engine: Engine, spec: TrafficSpec, folder: Path) -> None:
             )
     console.print(table)
     console.print(f"5. {decided:,} declarations decided in {time.perf_counter() - began:.1f} s.")
+
+
+def _officers(engine: Engine, spec: TrafficSpec) -> None:
+    """Officers inspect what was selected; the KPIs show what risk management achieved."""
+    began = time.perf_counter()
+    save_demo_checklists(engine=engine, owner=SECRETARIAT_PARTY)
+    inspected = timed = 0
+    for party in sorted(DECLARATION_OWNERS):
+        done = officers.simulate(engine=engine, party=party, owner=SECRETARIAT_PARTY,
+                                 seed=spec.seed)  # fmt: skip
+        inspected, timed = inspected + done.inspections, timed + done.release_times
+    console.print(
+        f"6. Officers at work (simulated from the planted truth): {inspected:,} inspection "
+        f"results and {timed:,} declarations' release times recorded in "
+        f"{time.perf_counter() - began:.1f} s."
+    )
+    since = datetime.combine(spec.start, datetime.min.time())
+    until = since + timedelta(days=spec.days)
+    parties = sorted(DECLARATION_OWNERS)
+    by_channel = kpis.kpi_table(engine=engine, parties=parties, since=since, until=until,
+                                by="channel")  # fmt: skip
+    console.print(kpi_table(by_channel, by="channel", title="KPIs by channel, all Parties"))
+    overall = kpis.kpi_table(engine=engine, parties=parties, since=since, until=until, by=None)
+    for line in population_lines(overall, by=None):
+        console.print("Random baseline and detection: " + line)
+    console.print(
+        "More: [bold]riskhub kpi --by office[/], [bold]riskhub report review "
+        f"--period {spec.start.year}H2 --out review.pdf[/]."
+    )
 
 
 DEMO_USERS: tuple[tuple[Role, str, str, str | None, str | None], ...] = (

@@ -7,6 +7,7 @@ import json
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import Any
 
 import structlog
 import yaml
@@ -45,7 +46,8 @@ def _sharing(session: Session, owner: str, level: str, tlp: str, group: str | No
     return Sharing(owner, Distribution(level), Tlp(tlp), members)
 
 
-def _visible(session: Session, party: str, row: RiskProfile | NamedList) -> bool:
+def shared_with(session: Session, party: str, row: Any) -> bool:
+    """Whether ``party`` may see a shareable row (profile, list, checklist, feedback)."""
     sharing = _sharing(session, row.party, row.distribution, row.tlp, row.sharing_group)
     return visible_to(party, sharing)
 
@@ -60,7 +62,7 @@ def visible_lists(*, session: Session, party: str) -> dict[str, NamedList]:
     for row in rows:
         if row.party == party:
             out[row.name] = row
-        elif _visible(session, party, row):
+        elif shared_with(session, party, row):
             out[f"{row.party}/{row.name}"] = row
     return out
 
@@ -216,13 +218,13 @@ def list_profiles(*, session: Session, party: str, status: str | None = None) ->
     query = select(RiskProfile).order_by(RiskProfile.party, RiskProfile.code)
     if status:
         query = query.where(RiskProfile.status == status)
-    return [row for row in session.scalars(query) if _visible(session, party, row)]
+    return [row for row in session.scalars(query) if shared_with(session, party, row)]
 
 
 def get_profile(*, session: Session, party: str, profile_id: int) -> RiskProfile | None:
     """A profile ``party`` may see, or None (the caller answers 404 either way)."""
     row = session.get(RiskProfile, profile_id)
-    return row if row is not None and _visible(session, party, row) else None
+    return row if row is not None and shared_with(session, party, row) else None
 
 
 def set_status(
@@ -314,7 +316,7 @@ def active_profiles(*, session: Session, party: str) -> list[CompiledProfile]:
     ):
         if row.party not in (party, SECRETARIAT_PARTY):
             continue
-        visible = row.party == party or _visible(session, party, row)
+        visible = row.party == party or shared_with(session, party, row)
         if not visible:
             continue
         if row.party not in lists_of:

@@ -1,0 +1,1 @@
+"""Inspections: checklists (protocols), control results, findings, release times, feedback."""

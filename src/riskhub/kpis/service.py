@@ -1,0 +1,118 @@
+"""KPIs, profile reviews and pilot comparisons for a caller, over the Parties they may see.
+
+A Party's analysts see their own Party. The Secretariat and the RMWG see every
+Party, as aggregates: each Party's frame is read acting for that Party, the
+numbers are computed here, and no declaration or trader leaves this module.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import date, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from riskhub.access.roles import Role
+from riskhub.db.tenancy import acting_for
+from riskhub.kpis import effectiveness, measures, pilot
+from riskhub.kpis.frame import read_parties
+from riskhub.profiles.models import RiskProfile
+from riskhub.profiles.service import shared_with
+from riskhub.reference.parties import DECLARATION_OWNERS, SECRETARIAT_PARTY
+
+CROSS_PARTY_ROLES = frozenset({Role.SECRETARIAT, Role.RMWG})
+
+
+def parties_for(*, party: str, role: Role) -> list[str]:
+    """The Parties whose numbers a caller may see: all for the Secretariat and RMWG."""
+    return sorted(DECLARATION_OWNERS) if role in CROSS_PARTY_ROLES else [party]
+
+
+def period(since: date | None, until: date | None, *, days: int = 90) -> tuple[datetime, datetime]:
+    """[since, until) as datetimes; ``until`` is inclusive as a day, default the last 90 days."""
+    last = until or date.today()
+    first = since or last - timedelta(days=days - 1)
+    if first > last:
+        raise ValueError("since is after until")
+    if first.year < 2000 or last.year > 2100:
+        raise ValueError("the period lies between the years 2000 and 2100")
+    return datetime.combine(first, time.min), datetime.combine(last + timedelta(days=1), time.min)
+
+
+def span(since: datetime, until: datetime) -> dict[str, str]:
+    """[since, until) as the first and last day, inclusive, for answers and titles."""
+    return {
+        "since": since.date().isoformat(),
+        "until": (until - timedelta(days=1)).date().isoformat(),
+    }
+
+
+def kpi_table(
+    *, engine: Engine, parties: Sequence[str], since: datetime, until: datetime, by: str | None
+) -> list[dict[str, Any]]:
+    """The KPI rows of ``parties`` in [since, until), grouped ``by``."""
+    frame = read_parties(engine=engine, parties=list(parties), since=since, until=until)
+    return measures.kpis(frame, by=by)
+
+
+def profile_review(
+    *,
+    engine: Engine,
+    parties: Sequence[str],
+    since: datetime,
+    until: datetime,
+    quiet_days: int = 30,
+) -> list[dict[str, Any]]:
+    """The effectiveness review of the active profiles judging ``parties``' declarations.
+
+    Across several Parties only the common profiles are reviewed: a Party's own
+    profiles are its business.
+    """
+    frame = read_parties(engine=engine, parties=list(parties), since=since, until=until)
+    refs: dict[str, effectiveness.ProfileRef] = {}
+    for party in parties:
+        for row in _active(engine, party):
+            if len(parties) > 1 and row.party != SECRETARIAT_PARTY:
+                continue
+            name = f"{row.party}/{row.code}"
+            refs[name] = effectiveness.ProfileRef(name, row.title, row.valid_to)
+    today = (until - timedelta(days=1)).date()
+    return effectiveness.review(
+        frame, sorted(refs.values(), key=lambda r: r.name), today=today, quiet_days=quiet_days
+    )
+
+
+def _active(engine: Engine, party: str) -> list[RiskProfile]:
+    with acting_for(party), Session(engine) as session:
+        rows = session.scalars(
+            select(RiskProfile)
+            .where(
+                RiskProfile.status == "active",
+                RiskProfile.party.in_([party, SECRETARIAT_PARTY]),
+            )
+            .order_by(RiskProfile.party, RiskProfile.code)
+        )
+        return [r for r in rows if r.party == party or shared_with(session, party, r)]
+
+
+def pilot_comparison(
+    *,
+    engine: Engine,
+    parties: Sequence[str],
+    since: datetime,
+    until: datetime,
+    offices: Sequence[str],
+    control: Sequence[str],
+    start: datetime,
+) -> dict[str, Any]:
+    """Pilot offices against control offices, before and after ``start``."""
+    if not since < start < until:
+        raise ValueError("the pilot start must fall inside the period")
+    frame = read_parties(engine=engine, parties=list(parties), since=since, until=until)
+    known = set(frame["office"].unique().to_list())
+    unknown = [o for o in (*offices, *control) if o not in known]
+    if unknown:
+        raise ValueError(f"no decided declarations at office {unknown[0]} in the period")
+    return pilot.compare(frame, pilot=offices, control=control, start=start)
