@@ -91,6 +91,7 @@ def test_demo_runs_end_to_end_on_a_fresh_sqlite_file(
     assert "riskhub serve" in result.output
     assert "KPIs by channel, all Parties" in result.output
     assert "Random baseline and detection: random sample" in result.output
+    assert "refused" not in result.output
     # A second run adds nothing and fails on nothing (release times, inspections, decisions).
     rerun = runner.invoke(app, ["demo", "--days", "3", "--trucks-per-day", "50"])
     assert rerun.exit_code == 0, rerun.output

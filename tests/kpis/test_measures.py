@@ -192,3 +192,12 @@ def test_pilot_difference_in_differences() -> None:
     assert "no control offices" in alone["caveat"]
     with pytest.raises(ValueError, match="both a pilot and a control"):
         pilot.compare(frame(rows), pilot=["RS-PRE"], control=["RS-PRE"], start=start)
+
+
+def test_every_kpi_key_has_a_written_definition() -> None:
+    from pathlib import Path
+
+    docs = (Path(__file__).parents[2] / "docs" / "kpis.md").read_text()
+    [k] = measures.kpis(frame(TABLE))
+    missing = [key for key in k if f"| `{key}` |" not in docs]
+    assert missing == []

@@ -174,11 +174,14 @@ def _officers(engine: Engine, spec: TrafficSpec) -> None:
     """Officers inspect what was selected; the KPIs show what risk management achieved."""
     began = time.perf_counter()
     save_demo_checklists(engine=engine, owner=SECRETARIAT_PARTY)
-    inspected = timed = 0
+    inspected = timed = refused = 0
     for party in sorted(DECLARATION_OWNERS):
         done = officers.simulate(engine=engine, party=party, owner=SECRETARIAT_PARTY,
                                  seed=spec.seed)  # fmt: skip
         inspected, timed = inspected + done.inspections, timed + done.release_times
+        refused += done.rejected
+    if refused:
+        console.print(f"[red]{refused:,} simulated inspection results were refused.[/]")
     console.print(
         f"6. Officers at work (simulated from the planted truth): {inspected:,} inspection "
         f"results and {timed:,} declarations' release times recorded in "

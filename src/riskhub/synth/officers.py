@@ -65,7 +65,7 @@ DEMO_CHECKLISTS = {
             {"key": "sample", "text": "Goods sampled for classification if in doubt",
              "required": False},
         ],
-        distribution="cefta",
+        distribution="cefta_eu",
     ),
     "DOCUMENTARY-BASIC": ChecklistIn(
         title="Documentary check: invoice, origin, licences",
@@ -76,7 +76,7 @@ DEMO_CHECKLISTS = {
              "evidence": "EUR.1 / invoice declaration number"},
             {"key": "licences", "text": "Licences and certificates (LPCO) present and valid"},
         ],
-        distribution="cefta",
+        distribution="cefta_eu",
     ),
 }  # fmt: skip
 
@@ -89,7 +89,7 @@ class Simulated:
 
 
 def save_demo_checklists(*, engine: Engine, owner: str) -> int:
-    """The two channel checklists the demo officers answer (shared with all CEFTA Parties)."""
+    """The two channel checklists the demo officers answer (shared with CEFTA and EU partners)."""
     with acting_for(owner), Session(engine) as session, session.begin():
         for code, body in DEMO_CHECKLISTS.items():
             checklists.save_checklist(
