@@ -142,6 +142,10 @@ def test_only_the_right_officers_reach_a_declaration(
     url = f"/api/v1/declarations/{heavy}/inspections"
     elsewhere = auth(make_user("RS", Role.OFFICER, name="bat", offices=["RS-BAT"]))
     assert client.post(url, json=result(), headers=elsewhere).status_code == 404
+    times = f"/api/v1/declarations/{heavy}/release-times"
+    stamp = {"arrival_at": "2026-06-01T07:00:00Z"}
+    assert client.put(times, json=stamp, headers=elsewhere).status_code == 404
+    assert client.get(times, headers=elsewhere).status_code == 404
     foreign = auth(make_user("MK", Role.OFFICER, offices=["MK-TAB"]))
     assert client.post(url, json=result(), headers=foreign).status_code == 404
     # The decision notifies customs only: the phytosanitary officer cannot record on it.

@@ -11,8 +11,9 @@ from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission, Role
 from riskhub.api_types import ObjectId
 from riskhub.db.session import ReadSession, WriteSession
+from riskhub.declarations.models import Declaration
 from riskhub.inspections import checklists, service, times
-from riskhub.inspections.models import ReleaseTime
+from riskhub.inspections.models import Checklist, ReleaseTime
 from riskhub.inspections.schemas import (
     TIMESTAMPS,
     ChecklistIn,
@@ -143,9 +144,12 @@ def put_release_times(
         party=principal.party,
         declaration_id=declaration_id,
         changes=body.model_dump(),
+        offices=principal.offices,
     )
     if problems:
         raise _unprocessable(problems)
+    if row is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "declaration not found")
     return _times_out(session, principal, declaration_id, row)
 
 
@@ -165,8 +169,6 @@ def get_release_times(
 def _times_out(
     session: Any, principal: Principal, declaration_id: int, row: ReleaseTime | None
 ) -> ReleaseTimesOut:
-    from riskhub.declarations.models import Declaration
-
     declaration = session.get(Declaration, declaration_id)
     if declaration is None or declaration.party != principal.party:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "declaration not found")
@@ -205,8 +207,6 @@ def checklist_versions(
     checklist_id: ObjectId, principal: ChecklistReader, session: ReadSession
 ) -> list[ChecklistVersionOut]:
     """Every version of a checklist you may see, oldest first."""
-    from riskhub.inspections.models import Checklist
-
     row = session.get(Checklist, checklist_id)
     if row is None or not (
         row.party == principal.party or profiles.shared_with(session, principal.party, row)

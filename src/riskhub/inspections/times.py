@@ -64,11 +64,17 @@ def merged(row: ReleaseTime | None, changes: Mapping[str, datetime | None]) -> d
 
 
 def save(
-    *, session: Session, party: str, declaration_id: int, changes: Mapping[str, datetime | None]
-) -> tuple[ReleaseTime | None, list[tuple[str, str]]]:
-    """Lay ``changes`` over a declaration's release times; (None, []) when it is not found."""
+    *, session: Session, party: str, declaration_id: int,
+    changes: Mapping[str, datetime | None], offices: tuple[str, ...] = (),
+) -> tuple[ReleaseTime | None, list[tuple[str, str]]]:  # fmt: skip
+    """Lay ``changes`` over a declaration's release times; (None, []) when it is not found.
+
+    With ``offices`` (an officer's), only declarations lodged at those offices are found.
+    """
     declaration = session.get(Declaration, declaration_id)
     if declaration is None or declaration.party != party:
+        return None, []
+    if offices and declaration.office not in offices:
         return None, []
     row = session.get(ReleaseTime, declaration_id)
     times = merged(row, changes)
