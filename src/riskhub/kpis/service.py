@@ -78,7 +78,11 @@ def profile_review(
                 continue
             name = f"{row.party}/{row.code}"
             refs[name] = effectiveness.ProfileRef(name, row.title, row.valid_to)
+    # "Silent for 30 days" counts back from the last lodgement in the data, not from the
+    # end of a period the traffic has not reached yet.
     today = (until - timedelta(days=1)).date()
+    if frame.height:
+        today = min(today, frame["lodged_at"].max().date())  # type: ignore[union-attr]
     return effectiveness.review(
         frame, sorted(refs.values(), key=lambda r: r.name), today=today, quiet_days=quiet_days
     )
