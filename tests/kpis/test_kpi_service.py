@@ -90,6 +90,9 @@ def test_profile_review_and_pilot_over_the_api(
     (heavy,) = [p for p in review["profiles"] if p["profile"] == "RS/RS-HEAVY"]
     assert heavy["matches"] == 6 and heavy["selected"] == 6
     assert "too_few_inspections" in heavy["flags"]  # six inspected, fewer than ten
+    # Its last match (1 June) is 19 days before the last lodgement (20 June): not silent,
+    # though the period runs on to 31 July with no traffic at all.
+    assert "no_matches" not in heavy["flags"]
     pilot = client.get(
         "/api/v1/kpis/pilot",
         params={**PERIOD, "offices": "RS-PRE", "start": "2026-06-10"},
