@@ -92,6 +92,10 @@ def test_by_channel_and_profile() -> None:
     # Red: 6 inspected, hits 3 targeted + 1 random.
     assert by_channel["red"]["hit_rate"] == wilson(4, 6).as_dict()
     assert by_channel["yellow"]["hit_rate"]["estimate"] == 0.0
+    # False positives among targeted controls: red 1 of 4 (the random two left out), yellow 2 of 2.
+    assert by_channel["red"]["false_positive_rate"] == wilson(1, 4).as_dict()
+    assert by_channel["red"]["targeted_hit_rate"] == wilson(3, 4).as_dict()
+    assert by_channel["yellow"]["false_positive_rate"]["estimate"] == 1.0
     assert by_channel["green"]["hit_rate"]["estimate"] is None  # nothing inspected
     # A channel is not a random sample of anything: no population estimates.
     assert by_channel["red"]["detection_rate"]["estimate"] is None
