@@ -238,3 +238,58 @@ def test_release_times_merge_and_refuse_wrong_order(
     with Session(engine) as session:
         row = session.get(ReleaseTime, heavy)
         assert row is not None and row.exit_at is None
+
+
+def test_feedback_to_a_group_reaches_the_group_only_and_a_retry_can_add_it(
+    engine: Engine, client: TestClient, make_user: MakeUser, heavy: int
+) -> None:
+    from riskhub.access import service as access
+
+    with Session(engine) as session, session.begin():
+        access.create_sharing_group(session=session, name="rs-me", members=["RS", "ME"])
+    officer = auth(make_user("RS", Role.OFFICER, offices=["RS-PRE"]))
+    url = f"/api/v1/declarations/{heavy}/inspections"
+    assert client.post(url, json=result(), headers=officer).status_code == 201
+    # The first send had no feedback; the same report again with it adds it, once.
+    group = {"level": "group", "group": "rs-me"}
+    retry = client.post(url, json=result(share_feedback=group), headers=officer)
+    assert retry.status_code == 200 and retry.json()["feedback_shared_on"] == ["XS/CEFTA-HEAVY"]
+    assert client.post(url, json=result(share_feedback=group), headers=officer).status_code == 200
+    assert count(engine, InspectionFeedback) == 1
+    nameless = client.post(url, json=result("CR-9", share_feedback={"level": "group"}),
+                           headers=officer)  # fmt: skip
+    assert nameless.status_code == 422 and "sharing group" in nameless.text
+
+    def feedback_seen_by(party: str, role: Role) -> int:
+        token = auth(make_user(party, role, name=f"{role.value}-{party}-fb"))
+        (common,) = [p for p in client.get("/api/v1/profiles", headers=token).json()
+                     if p["code"] == "CEFTA-HEAVY"]  # fmt: skip
+        return len(client.get(f"/api/v1/profiles/{common['id']}/feedback", headers=token).json())
+
+    assert feedback_seen_by("ME", Role.ANALYST) == 1
+    assert feedback_seen_by("MK", Role.ANALYST) == 0
+    assert feedback_seen_by("MK", Role.RMWG) == 0  # the RMWG is not in the group either
+
+
+def test_an_inspection_never_puts_release_times_out_of_order(
+    engine: Engine, client: TestClient, make_user: MakeUser, heavy: int
+) -> None:
+    officer = auth(make_user("RS", Role.OFFICER, offices=["RS-PRE"]))
+    times = f"/api/v1/declarations/{heavy}/release-times"
+    stamps = {"arrival_at": "2026-06-01T07:00:00Z", "released_at": "2026-06-01T11:00:00Z"}
+    assert client.put(times, json=stamps, headers=officer).status_code == 200
+    # Recorded late, ending after the release the border system reported: kept, not filled in.
+    url = f"/api/v1/declarations/{heavy}/inspections"
+    assert client.post(url, json=result(), headers=officer).status_code == 201
+    after = client.get(times, headers=officer).json()["times"]
+    assert after["physical_end"] is None and after["released_at"].startswith("2026-06-01T11:00")
+    # The row stays usable: a later exit time is accepted.
+    exit_ = client.put(times, json={"exit_at": "2026-06-01T11:20:00Z"}, headers=officer)
+    assert exit_.status_code == 200, exit_.text
+
+
+def test_customs_is_not_an_other_agency(engine: Engine, make_user: MakeUser) -> None:
+    from riskhub.access.service import AccessError
+
+    with pytest.raises(AccessError, match="customs staff are officers or analysts"):
+        make_user("RS", Role.AGENCY_OFFICER, agency="customs")

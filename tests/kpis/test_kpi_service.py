@@ -37,7 +37,9 @@ def traffic(engine: Engine) -> dict[str, int]:
 
     declarations.ingest_records(
         engine=engine, submitted_by_party="MK", body_sha256="mk",
-        records=[nested(f"M{i}", party="MK", office="MK-TAB") for i in range(7)],
+        records=[nested(f"M{i}", party="MK", office="MK-TAB" if i < 12 else "MK-BLA",
+                        dispatch_country="RS", exporter="RS100000002")
+                 for i in range(15)],
     )  # fmt: skip
     officers.save_demo_checklists(engine=engine, owner=SECRETARIAT_PARTY)
     counts = {}
@@ -70,13 +72,23 @@ def test_each_caller_sees_the_parties_they_may(
     xs = {"Authorization": f"Bearer {make_user('XS', Role.SECRETARIAT)}"}
     everyone = client.get("/api/v1/kpis", params={**PERIOD, "by": "party"}, headers=xs).json()
     by_party = {r["party"]: r["declarations"] for r in everyone["rows"]}
-    assert by_party == {"RS": 36, "MK": 7}
+    assert by_party == {"RS": 36, "MK": 15}
+    # Groups under ten declarations are left out across Parties (MK-BLA has three).
+    offices = client.get("/api/v1/kpis", params={**PERIOD, "by": "office"}, headers=xs).json()
+    assert {r["office"]: r["declarations"] for r in offices["rows"]} == {"RS-PRE": 36, "MK-TAB": 12}
+    # Across Parties only the common profiles; Serbia's own RS-HEAVY stays Serbia's.
+    profiles = client.get("/api/v1/kpis", params={**PERIOD, "by": "profile"}, headers=xs).json()
+    assert all(r["profile"].startswith("XS/") for r in profiles["rows"])
+    own = client.get("/api/v1/kpis", params={**PERIOD, "by": "profile"}, headers=rs).json()
+    assert "RS/RS-HEAVY" in {r["profile"] for r in own["rows"]}
     # Numbers only: no declaration, reference or trader in what the Secretariat gets.
     text = json.dumps(everyone)
     for secret in ("declaration_id", "H1", "RS100000001", "MK100000002"):
         assert secret not in text
     mk = {"Authorization": f"Bearer {make_user('MK', Role.ANALYST)}"}
     assert client.get("/api/v1/kpis", params=PERIOD, headers=mk).json()["parties"] == ["MK"]
+    far = client.get("/api/v1/kpis", params={"until": "0001-01-05"}, headers=rs)
+    assert far.status_code == 400 and "between the years" in far.text
     bad = client.get("/api/v1/kpis", params={"since": "2026-07-01", "until": "2026-06-01"},
                      headers=rs)  # fmt: skip
     assert bad.status_code == 400 and "since is after until" in bad.text
@@ -115,7 +127,8 @@ def test_cli_kpi_inspect_and_review_pdf(
                               "--by", "office", "--json"])  # fmt: skip
     assert out.exit_code == 0, out.output
     rows = {r["office"]: r for r in json.loads(out.stdout)["rows"]}
-    assert rows["RS-PRE"]["declarations"] == 36 and rows["MK-TAB"]["declarations"] == 7
+    assert rows["RS-PRE"]["declarations"] == 36 and rows["MK-TAB"]["declarations"] == 12
+    assert rows["MK-BLA"]["declarations"] == 3  # the operator's view leaves nothing out
     assert runner.invoke(app, ["kpi", "--by", "trader"]).exit_code == 2
 
     # A file with one good result, one for an unknown declaration, one malformed line.
@@ -143,12 +156,16 @@ def test_cli_kpi_inspect_and_review_pdf(
         "T0,2026-06-01T07:00:00,2026-06-01T10:00:00\n"
         "T1,2026-06-01T12:00:00,2026-06-01T09:00:00\n"
         "T2,yesterday,\n"
+        "T2,2026-06-01T07:00:00,2026-06-01T10:00:00,surplus\n"
+        "T2,0001-01-01T00:00+05:00,\n"
     )
     loaded = runner.invoke(app, ["inspect", "times", str(stamps), "--party", "RS"])
     flat = " ".join(re.sub("[│┃]", " ", loaded.output).split())  # cells wrap in the table
     assert loaded.exit_code == 1 and "1 declarations' release times stored" in flat
     assert "line 3" in flat and "released after they arrive" in flat
     assert "line 4" in flat and "'yesterday' is not a date and time" in flat
+    assert "line 5" in flat and "more cells than the header" in flat
+    assert "line 6" in flat and "between the years 2000 and 2100" in flat
 
     pdf = tmp_path / "review.pdf"
     made = runner.invoke(app, ["report", "review", "--period", "2026H1", "--out", str(pdf)])
@@ -157,7 +174,7 @@ def test_cli_kpi_inspect_and_review_pdf(
     first = document[0]
     text = first.get_textpage().get_text_range()
     assert "Risk management review 2026H1" in text and "Hit rate" in text
-    assert "43" in text  # the declarations: 36 + 7
+    assert "51" in text  # the declarations: 36 + 15
     image = first.render(scale=0.5).to_pil().convert("L")
     dark = sum(image.histogram()[:128])  # pixels darker than mid-grey
     assert dark > 2000  # text and charts drawn, not a blank page

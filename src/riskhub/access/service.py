@@ -82,6 +82,10 @@ def _check_role_fits(
             raise AccessError(f"office '{code}' is not an office of {party}")
     if role is Role.AGENCY_OFFICER and not agency:
         raise AccessError("an agency officer belongs to an agency: give --agency")
+    if role is Role.AGENCY_OFFICER and agency == "customs":
+        # Customs staff are officers or analysts; an "agency officer of customs" would
+        # see every customs control without being bound to an office.
+        raise AccessError("customs staff are officers or analysts, not agency officers")
     if agency is not None and role is not Role.AGENCY_OFFICER:
         raise AccessError("only agency officers belong to an agency")
     if agency is not None and session.get(Agency, agency) is None:

@@ -101,7 +101,7 @@ def record(
                      for w, r, _ in parsed if r not in ids]  # fmt: skip
         done = service.record_many(
             session=session, party=party, records=[(i, b) for _, i, b in known],
-            recorder=service.Recorder(None, agency),
+            recorder=service.Recorder(None, agency, other_agency=agency != "customs"),
         )  # fmt: skip
         for (where, _, _), outcome in zip(known, done, strict=True):
             if outcome.status in counts:

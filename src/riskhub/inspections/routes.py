@@ -42,8 +42,11 @@ ChecklistCode = Annotated[str, Path(pattern=r"^[A-Z0-9][A-Z0-9._-]{2,39}$")]
 
 def recorder_of(principal: Principal) -> service.Recorder:
     """Customs unless the caller is another agency's officer; officers act at their offices."""
-    agency = principal.agency if principal.role is Role.AGENCY_OFFICER else "customs"
-    return service.Recorder(principal.user_id, agency or "customs", principal.offices)
+    if principal.role is Role.AGENCY_OFFICER:
+        return service.Recorder(
+            principal.user_id, principal.agency or "", principal.offices, other_agency=True
+        )
+    return service.Recorder(principal.user_id, "customs", principal.offices)
 
 
 def _unprocessable(problems: list[tuple[str, str]]) -> HTTPException:
@@ -228,9 +231,8 @@ def profile_feedback(
     if profile is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "profile not found")
     rows = service.shared_feedback(
-        session=session, party=principal.party, owner=profile.party, code=profile.code,
-        role=principal.role,
-    )  # fmt: skip
+        session=session, party=principal.party, owner=profile.party, code=profile.code
+    )
     return [
         FeedbackOut(id=r.id, party=r.party, profile=f"{r.profile_owner}/{r.profile_code}",
                     summary=json.loads(r.summary), distribution=r.distribution, tlp=r.tlp,

@@ -51,14 +51,15 @@ class Answer(StrEnum):
     NOT_APPLICABLE = "not_applicable"
 
 
-def _plausible(value: datetime) -> datetime:
+def plausible(value: datetime) -> datetime:
+    """The value, if its year is a plausible border time's (2000-2100); else ValueError."""
     # A border timestamp outside these years is a typo, and far dates overflow on conversion.
     if not 2000 <= value.year <= 2100:
         raise ValueError("a border time lies between the years 2000 and 2100")
     return value
 
 
-BorderTime = Annotated[datetime, AfterValidator(_plausible)]
+BorderTime = Annotated[datetime, AfterValidator(plausible)]
 
 
 class _Strict(BaseModel):
@@ -178,6 +179,12 @@ class FeedbackIn(_Strict):
     )
     tlp: Tlp = Tlp.AMBER
     group: str | None = Field(None, max_length=60)
+
+    @model_validator(mode="after")
+    def _group_named(self) -> FeedbackIn:
+        if self.level is Distribution.GROUP and not self.group:
+            raise ValueError("level 'group' needs the sharing group's name in 'group'")
+        return self
 
 
 class InspectionIn(_Strict):

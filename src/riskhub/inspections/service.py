@@ -21,18 +21,16 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from riskhub.access.roles import Role
 from riskhub.db.base import utcnow
 from riskhub.declarations.models import Declaration
-from riskhub.inspections import checklists
+from riskhub.inspections import checklists, times
 from riskhub.inspections.models import (
     Checklist,
     Inspection,
     InspectionFeedback,
     InspectionFinding,
-    ReleaseTime,
 )
-from riskhub.inspections.schemas import FeedbackIn, InspectionIn, naive_utc
+from riskhub.inspections.schemas import TIMESTAMPS, FeedbackIn, InspectionIn, naive_utc
 from riskhub.profiles.service import shared_with
 from riskhub.selectivity.models import SelectivityDecision
 from riskhub.selectivity.service import decisions_for
@@ -54,6 +52,9 @@ class Recorder:
     user_id: int | None
     agency: str = "customs"
     offices: tuple[str, ...] = ()
+    # Another agency's officer: sees only what the decision sent to that agency. Set by
+    # role, never inferred from the agency's name.
+    other_agency: bool = False
 
 
 @dataclass
@@ -107,14 +108,6 @@ def record_many(
         checklists.name_of(row, party): row
         for row in checklists.visible_checklists(session=session, party=party)
     }
-    times = {
-        row.declaration_id: row
-        for row in session.scalars(
-            select(ReleaseTime).where(
-                ReleaseTime.party == party, ReleaseTime.declaration_id.in_(ids)
-            )
-        )
-    }
     now = utcnow()
     out: list[Recorded] = []
     seen: dict[str, str] = {}
@@ -127,7 +120,12 @@ def record_many(
         digest = _hash(declaration_id, body)
         earlier = existing.get(body.reference)
         if earlier is not None or body.reference in seen:
-            out.append(_repeat(session, party, body.reference, digest))
+            repeat = _repeat(session, party, body.reference, digest)
+            if repeat.inspection is not None and body.share_feedback is not None:
+                # A retry that now asks for feedback gets it; feedback already sent stays one.
+                repeat.shared_on = _share(session, party, repeat.inspection, declaration,
+                                          decision, body.share_feedback, now)  # fmt: skip
+            out.append(repeat)
             continue
         problems = _problems(body, declaration, decision, usable, now)
         if problems:
@@ -139,11 +137,12 @@ def record_many(
             with session.begin_nested():
                 row = _store(session, party, declaration, decision, body, recorder, digest, now)
                 session.flush()
+                _fill_times(session, party, declaration, decision, body, recorder)
+                session.flush()
         except IntegrityError:
             out.append(_repeat(session, party, body.reference, digest))
             continue
         seen[body.reference] = digest
-        _fill_times(session, times, party, declaration, decision, body, recorder, now)
         shared = []
         if body.share_feedback is not None:
             shared = _share(session, party, row, declaration, decision, body.share_feedback, now)
@@ -167,7 +166,7 @@ def _may_record(
 ) -> bool:
     if recorder.offices and declaration.office not in recorder.offices:
         return False
-    if recorder.agency != "customs":
+    if recorder.other_agency:
         # Another agency inspects the consignments the decision sent to it.
         return decision is not None and recorder.agency in json.loads(decision.agencies)
     return True
@@ -271,31 +270,29 @@ def _store(
 
 def _fill_times(
     session: Session,
-    times: dict[int, ReleaseTime],
     party: str,
     declaration: Declaration,
     decision: SelectivityDecision | None,
     body: InspectionIn,
     recorder: Recorder,
-    now: datetime,
 ) -> None:
-    """An inspection's start and end fill the release-time interval of its kind, if empty."""
-    row = times.get(declaration.id)
-    if row is None:
-        row = ReleaseTime(declaration_id=declaration.id, party=party, updated_at=now)
-        session.add(row)
-        times[declaration.id] = row
-    start, end = (
-        ("agency_start", "agency_end") if recorder.agency != "customs" else (TRS_FIELDS[body.kind])
-    )
+    """An inspection's start and end fill the release-time interval of its kind, if empty.
+
+    Times the national system sent are never overwritten, and nothing is filled
+    that would put the row out of order (e.g. a control ending after the release).
+    """
+    row = times.release_row(session, party, declaration.id)
+    start, end = ("agency_start", "agency_end") if recorder.other_agency else TRS_FIELDS[body.kind]
     started, finished = naive_utc(body.started_at), naive_utc(body.finished_at)
-    if getattr(row, start) is None or getattr(row, start) > started:
-        setattr(row, start, started)
-    if getattr(row, end) is None or getattr(row, end) < finished:
-        setattr(row, end, finished)
-    if row.channel_at is None and decision is not None:
-        row.channel_at = min(decision.decided_at, started)
-    row.updated_at = now
+    fill = {start: started, end: finished}
+    if decision is not None:
+        fill["channel_at"] = min(decision.decided_at, started)
+    fill = {name: value for name, value in fill.items() if getattr(row, name) is None}
+    current = {name: getattr(row, name) for name in TIMESTAMPS}
+    if fill and not times.check_order({**current, **fill, "lodged_at": declaration.lodged_at}):
+        for name, value in fill.items():
+            setattr(row, name, value)
+        row.updated_at = utcnow()
 
 
 def _common_profiles(party: str, decision: SelectivityDecision | None) -> list[tuple[str, str]]:
@@ -333,8 +330,18 @@ def _share(
         "seized_unit": row.seized_unit,
         "goods": sorted({(i.hs_code[:6], i.origin_country) for i in declaration.items}),
     }
+    already = set(
+        session.execute(
+            select(InspectionFeedback.profile_owner, InspectionFeedback.profile_code).where(
+                InspectionFeedback.inspection_id == row.id
+            )
+        ).all()
+    )
     shared = []
     for owner, code in _common_profiles(party, decision):
+        shared.append(f"{owner}/{code}")
+        if (owner, code) in already:
+            continue
         session.add(
             InspectionFeedback(
                 party=party, inspection_id=row.id, profile_owner=owner, profile_code=code,
@@ -342,7 +349,6 @@ def _share(
                 tlp=sharing.tlp.value, sharing_group=sharing.group, shared_at=now,
             )
         )  # fmt: skip
-        shared.append(f"{owner}/{code}")
     return shared
 
 
@@ -362,7 +368,7 @@ def inspections_of(
         .options(selectinload(Inspection.findings))
         .order_by(Inspection.started_at, Inspection.id)
     )
-    if recorder.agency != "customs":
+    if recorder.other_agency:
         rows = [
             r for r in session.scalars(query)
             if r.agency == recorder.agency or recorder.agency in json.loads(r.joint_with)
@@ -372,12 +378,12 @@ def inspections_of(
 
 
 def shared_feedback(
-    *, session: Session, party: str, owner: str, code: str, role: Role
+    *, session: Session, party: str, owner: str, code: str
 ) -> list[InspectionFeedback]:
     """Feedback on one profile that ``party`` may read: its own, and what others shared with it.
 
-    RMWG members read all feedback shared beyond its Party on the common profiles,
-    which the working group maintains.
+    The distribution chosen by the inspecting Party is the only rule, for RMWG
+    members too: feedback shared with a group reaches that group and no one else.
     """
     rows = session.scalars(
         select(InspectionFeedback)
@@ -385,11 +391,7 @@ def shared_feedback(
         .order_by(InspectionFeedback.shared_at.desc(), InspectionFeedback.id.desc())
         .limit(500)
     )
-    return [
-        row for row in rows
-        if row.party == party or shared_with(session, party, row)
-        or (role is Role.RMWG and row.distribution != "own")
-    ]  # fmt: skip
+    return [row for row in rows if row.party == party or shared_with(session, party, row)]
 
 
 def decision_of(*, session: Session, party: str, declaration_id: int) -> Any:

@@ -15,12 +15,14 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from riskhub.db.base import utcnow
 from riskhub.declarations.models import Declaration
 from riskhub.inspections.models import ReleaseTime
-from riskhub.inspections.schemas import TIMESTAMPS, naive_utc
+from riskhub.inspections.schemas import TIMESTAMPS, naive_utc, plausible
 
 # (earlier, later): the later may not come before the earlier.
 ORDER = (
@@ -63,6 +65,27 @@ def merged(row: ReleaseTime | None, changes: Mapping[str, datetime | None]) -> d
     return {k: v for k, v in out.items() if v is not None}
 
 
+def release_row(session: Session, party: str, declaration_id: int) -> ReleaseTime:
+    """The declaration's release-time row, created if missing.
+
+    Created with INSERT ... ON CONFLICT DO NOTHING, so that two agencies
+    recording at the same moment both find one row instead of one failing.
+    """
+    row = session.get(ReleaseTime, declaration_id)
+    if row is not None:
+        return row
+    dialect = session.get_bind().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(ReleaseTime)
+        .values(declaration_id=declaration_id, party=party, updated_at=utcnow())
+        .on_conflict_do_nothing(index_elements=["declaration_id"])
+    )
+    found = session.get(ReleaseTime, declaration_id, populate_existing=True)
+    assert found is not None
+    return found
+
+
 def save(
     *, session: Session, party: str, declaration_id: int,
     changes: Mapping[str, datetime | None], offices: tuple[str, ...] = (),
@@ -81,9 +104,7 @@ def save(
     problems = check_order({**times, "lodged_at": declaration.lodged_at})
     if problems:
         return row, problems
-    if row is None:
-        row = ReleaseTime(declaration_id=declaration_id, party=party)
-        session.add(row)
+    row = release_row(session, party, declaration_id)
     for name in TIMESTAMPS:
         setattr(row, name, times.get(name))
     row.updated_at = utcnow()
@@ -136,6 +157,9 @@ def import_csv(*, session: Session, party: str, path: Path) -> TimesOutcome:
         ).all()
     )
     for line, raw in rows:
+        if None in raw:  # DictReader keeps cells beyond the header under None
+            outcome.rejected.append((line, "", "more cells than the header has columns"))
+            continue
         reference = (raw.get("reference") or "").strip()
         if reference not in ids:
             outcome.rejected.append((line, "reference", f"no declaration {reference!r} of {party}"))
@@ -164,7 +188,12 @@ def _parse(
         if name == "reference" or not value or not value.strip():
             continue
         try:
-            changes[name] = naive_utc(datetime.fromisoformat(value.strip()))
-        except ValueError:
-            bad.append((name, f"{value.strip()!r} is not a date and time (e.g. 2026-05-04T10:30)"))
+            changes[name] = naive_utc(plausible(datetime.fromisoformat(value.strip())))
+        except (ValueError, OverflowError) as error:
+            why = (
+                str(error)
+                if "between the years" in str(error)
+                else (f"{value.strip()!r} is not a date and time (e.g. 2026-05-04T10:30)")
+            )
+            bad.append((name, why))
     return changes, bad

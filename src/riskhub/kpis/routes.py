@@ -37,7 +37,10 @@ def kpis(
     """The KPIs of your Party (Secretariat and RMWG: every Party), numbers only."""
     first, last = _period(since, until)
     parties = service.parties_for(party=principal.party, role=principal.role)
-    rows = service.kpi_table(engine=get_engine(), parties=parties, since=first, until=last, by=by)
+    rows = service.kpi_table(
+        engine=get_engine(), parties=parties, since=first, until=last, by=by,
+        aggregates_only=principal.role in service.CROSS_PARTY_ROLES,
+    )  # fmt: skip
     return {"parties": parties, **service.span(first, last), "by": by, "rows": rows}
 
 

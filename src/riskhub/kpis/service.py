@@ -23,6 +23,7 @@ from riskhub.profiles.service import shared_with
 from riskhub.reference.parties import DECLARATION_OWNERS, SECRETARIAT_PARTY
 
 CROSS_PARTY_ROLES = frozenset({Role.SECRETARIAT, Role.RMWG})
+MIN_GROUP = 10  # declarations: smaller groups are left out of cross-Party answers
 
 
 def parties_for(*, party: str, role: Role) -> list[str]:
@@ -32,12 +33,14 @@ def parties_for(*, party: str, role: Role) -> list[str]:
 
 def period(since: date | None, until: date | None, *, days: int = 90) -> tuple[datetime, datetime]:
     """[since, until) as datetimes; ``until`` is inclusive as a day, default the last 90 days."""
+    for day in (since, until):
+        # Checked before any date arithmetic, which overflows near the year 1 or 9999.
+        if day is not None and not 2000 <= day.year <= 2100:
+            raise ValueError("the period lies between the years 2000 and 2100")
     last = until or date.today()
     first = since or last - timedelta(days=days - 1)
     if first > last:
         raise ValueError("since is after until")
-    if first.year < 2000 or last.year > 2100:
-        raise ValueError("the period lies between the years 2000 and 2100")
     return datetime.combine(first, time.min), datetime.combine(last + timedelta(days=1), time.min)
 
 
@@ -50,11 +53,23 @@ def span(since: datetime, until: datetime) -> dict[str, str]:
 
 
 def kpi_table(
-    *, engine: Engine, parties: Sequence[str], since: datetime, until: datetime, by: str | None
-) -> list[dict[str, Any]]:
-    """The KPI rows of ``parties`` in [since, until), grouped ``by``."""
+    *, engine: Engine, parties: Sequence[str], since: datetime, until: datetime, by: str | None,
+    aggregates_only: bool = False,
+) -> list[dict[str, Any]]:  # fmt: skip
+    """The KPI rows of ``parties`` in [since, until), grouped ``by``.
+
+    ``aggregates_only`` is for readers outside the Parties (Secretariat, RMWG).
+    """
     frame = read_parties(engine=engine, parties=list(parties), since=since, until=until)
-    return measures.kpis(frame, by=by)
+    rows = measures.kpis(frame, by=by)
+    if aggregates_only:
+        # Across Parties: the common profiles only (a Party's own are its business), and
+        # no group so small that its numbers describe a handful of consignments.
+        rows = [
+            r for r in rows if by != "profile" or r["profile"].startswith(f"{SECRETARIAT_PARTY}/")
+        ]
+        rows = [r for r in rows if r["declarations"] >= MIN_GROUP]
+    return rows
 
 
 def profile_review(
