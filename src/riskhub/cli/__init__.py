@@ -16,6 +16,7 @@ from riskhub.cli import (
     inspect,
     kpi,
     lists,
+    model,
     offices,
     profiles,
     report,
@@ -43,6 +44,7 @@ app.add_typer(lists.app, name="lists")
 app.add_typer(offices.app, name="offices")
 app.add_typer(inspect.app, name="inspect")
 app.add_typer(report.app, name="report")
+app.add_typer(model.app, name="model")
 app.command("kpi")(kpi.kpi)
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)
