@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import polars as pl
@@ -88,3 +90,108 @@ def score_command(
     out.parent.mkdir(parents=True, exist_ok=True)
     per_declaration.write_csv(out)
     console.print(f"{per_declaration.height:,} declarations scored into {out}.")
+
+
+def _party(party: str) -> str:
+    from riskhub.reference.parties import DECLARATION_OWNERS
+
+    if party not in DECLARATION_OWNERS:
+        errors.print(f"[red]unknown Party {party!r}[/]")
+        raise typer.Exit(2)
+    return party
+
+
+@app.command("list")
+def list_command(party: str = typer.Option(..., help="The Party whose models to list.")) -> None:
+    """The Party's model versions: status, window, measured quality, approval."""
+    from rich.table import Table
+    from sqlalchemy.orm import Session
+
+    from riskhub.cli.common import ready_engine
+    from riskhub.db.tenancy import acting_for
+    from riskhub.targeting import registry
+
+    party = _party(party)
+    table = Table("version", "status", "trained on", "rows", "precision@10%", "AUC", "approved")
+    with acting_for(party), Session(ready_engine()) as session:
+        for row in registry.versions(session=session, party=party):
+            metrics = json.loads(row.metrics)
+            table.add_row(
+                f"v{row.version}", row.status, f"{row.train_from} to {row.train_to}",
+                f"{row.trained_rows:,}", str(metrics.get("precision_at_10", "–")),
+                str(metrics.get("auc", "–")),
+                f"{row.approved_by} {row.approved_at:%Y-%m-%d}" if row.approved_at else "–",
+            )  # fmt: skip
+    console.print(table)
+
+
+@app.command("approve")
+def approve_command(
+    version: int = typer.Argument(..., help="The version number, e.g. 3."),
+    party: str = typer.Option(..., help="The model's Party."),
+    role: str = typer.Option("champion", "--as", help="champion (serves) or challenger (shadow)."),
+    by: str = typer.Option(..., help="Who approves (kept in the registry and the audit log)."),
+) -> None:
+    """Let a model serve (champion) or score in shadow (challenger); the previous one retires."""
+    from sqlalchemy.orm import Session
+
+    from riskhub.audit import service as audit
+    from riskhub.cli.common import ready_engine
+    from riskhub.db.tenancy import acting_for
+    from riskhub.targeting import registry
+
+    party = _party(party)
+    engine = ready_engine()
+    with acting_for(party), Session(engine) as session, session.begin():
+        try:
+            registry.approve(
+                session=session, party=party, version=version, role=role, approved_by=by
+            )
+        except registry.RegistryError as error:
+            errors.print(f"[red]{error}[/]")
+            raise typer.Exit(1) from error
+    audit.append(engine=engine, party=party, actor=f"cli:{by}", action="models.approve",
+                 object=f"model:{party}-v{version}", outcome=role, source="cli")  # fmt: skip
+    console.print(f"{party} model v{version} is now the {role}.")
+
+
+@app.command("drift")
+def drift_command(
+    party: str = typer.Option(..., help="The Party whose serving model to check."),
+    since: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="First day."),
+    until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Last day (inclusive)."),
+) -> None:
+    """PSI of features and score against training, and the hit rate of the model's picks (JSON)."""
+    from riskhub.cli.common import ready_engine
+    from riskhub.targeting.drift import drift
+
+    report = drift(engine=ready_engine(), party=_party(party), since=since,
+                   until=until + timedelta(days=1))  # fmt: skip
+    typer.echo(json.dumps(report))
+    for alert in report["alerts"]:
+        errors.print(f"[yellow]alert:[/] {alert}")
+
+
+@app.command("retrain")
+def retrain_command(
+    party: str = typer.Option(..., help="The Party whose inspections to learn from."),
+    since: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="First day."),
+    until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Last day (inclusive)."),
+    by: str = typer.Option("cli", help="Who trains (kept in the registry)."),
+) -> None:
+    """Train on the Party's inspections (latest fifth of days held out to measure), register it."""
+    from riskhub.cli.common import ready_engine
+    from riskhub.targeting.service import retrain
+
+    try:
+        row, metrics = retrain(
+            engine=ready_engine(), party=_party(party), since=since,
+            until=until + timedelta(days=1), trained_by=by, threads=get_settings().threads,
+        )  # fmt: skip
+    except ValueError as error:
+        errors.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
+    console.print(
+        f"{party} model v{row.version} registered (a candidate: approve it to serve). "
+        f"On the held-out days: {metrics}"
+    )

@@ -11,4 +11,5 @@ def load_all_models() -> None:
     import riskhub.inspections.models
     import riskhub.profiles.models
     import riskhub.registries.models
-    import riskhub.selectivity.models  # noqa: F401
+    import riskhub.selectivity.models
+    import riskhub.targeting.models  # noqa: F401

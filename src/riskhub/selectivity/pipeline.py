@@ -47,6 +47,7 @@ class Candidate:
     trader: str | None
     fired: Sequence[int]
     model_score: float | None = None
+    model_reasons: list[str] | None = None
 
 
 @dataclass
@@ -137,6 +138,11 @@ def decide(
         # Half rules, half model: a strong model alone can lift a declaration
         # that no profile names, and a profile hit still counts with no model.
         score = round(0.5 * score + 50 * candidate.model_score, 2)
+        why = "; ".join(candidate.model_reasons or []) or "no single factor stands out"
+        reasons.append(
+            {"model": model_version,
+             "sentence": f"Risk model: {candidate.model_score:.0%} likely non-compliant; {why}"}
+        )  # fmt: skip
     rate = rates.random_rate_aeo if aeo else rates.random_rate
     random_control = draw(secret, "random", candidate.party, candidate.reference) < rate
     if random_control:

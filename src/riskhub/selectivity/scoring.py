@@ -1,6 +1,8 @@
-"""The slot for a risk model's score; the model issue plugs real scorers in here."""
+"""The slot for a risk model's score: no model, or the approved one (``targeting/scorer.py``)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import polars as pl
 
@@ -16,7 +18,11 @@ class Scorer:
     version: str | None = None
 
     def score(self, items: pl.DataFrame) -> pl.DataFrame:
+        """One row per declaration; may add ``model_reasons`` (a list of sentences)."""
         raise NotImplementedError
+
+    def after_store(self, connection: Any) -> None:
+        """Called in the decisions' transaction once they are stored (e.g. shadow scores)."""
 
 
 class NoModel(Scorer):

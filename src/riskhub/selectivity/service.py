@@ -40,8 +40,9 @@ from riskhub.selectivity import budget, engine
 from riskhub.selectivity.models import OfficeSelectivity, SelectivityDecision
 from riskhub.selectivity.pipeline import Candidate, Decision, OfficeRates, decide, profiles_version
 from riskhub.selectivity.rows import between, item_rows, read_rows
-from riskhub.selectivity.scoring import NoModel, Scorer
+from riskhub.selectivity.scoring import Scorer
 from riskhub.settings import get_settings
+from riskhub.targeting.scorer import scorer_for
 
 HISTORY_DAYS = 365
 MONTH = timedelta(days=31)
@@ -218,7 +219,6 @@ def decide_pending(
     progress: Callable[[int, int], None] | None = None,
 ) -> SelectSummary:
     """Decide every declaration version of ``party`` that has no decision yet."""
-    scorer = scorer or NoModel()
     summary = SelectSummary()
     d, s = Declaration, SelectivityDecision
     with acting_for(party), engine_.connect() as conn:
@@ -236,6 +236,7 @@ def decide_pending(
         with Session(bind=conn) as session:
             active = profiles.active_profiles(session=session, party=party)
             rates = office_rates(session=session, party=party)
+            scorer = scorer or scorer_for(session=session, party=party)
     # Chunks start at midnight, so an office's day is never split between two of them.
     start = datetime.combine(pending[0][1].date(), time())
     last = pending[-1][1]
@@ -290,6 +291,7 @@ def _decide_chunk(
         )
         budget.apply_batch(decisions, rates=rates, stored=_stored_days(conn, party, start, end))
         _store(conn, decisions)
+        scorer.after_store(conn)
     return decisions
 
 
@@ -329,7 +331,7 @@ def decide_declarations(
     *, session: Session, party: str, ids: Sequence[int], scorer: Scorer | None = None
 ) -> list[Decision]:
     """Decide declarations as they arrive (the API), each against its office's day so far."""
-    scorer = scorer or NoModel()
+    scorer = scorer or scorer_for(session=session, party=party)
     d, s = Declaration, SelectivityDecision
     targets = read_rows(session, item_rows(d.party == party, d.id.in_(ids)))
     if not targets.height:
@@ -384,6 +386,7 @@ def decide_declarations(
             today.yellow + (decision.channel is Channel.YELLOW),
         )
     _store(session, fresh)
+    scorer.after_store(session)
     return fresh
 
 

@@ -79,6 +79,16 @@ class RiskModel:
         x = features.matrix(features.encode(frame, self.history))
         return np.asarray(self.fraud.predict(x, pred_contrib=True)), features.names()
 
+    def set_reference(self, rows: pl.DataFrame) -> None:
+        """Keep the feature and score distributions of ``rows`` to measure drift against.
+
+        Encoded as at scoring time: for a model trained on inspected declarations,
+        pass all the declarations of its window, the traffic it will score.
+        """
+        x = features.matrix(features.encode(rows, self.history))
+        self.meta["reference_bins"] = reference_bins(x)
+        self.meta["score_bins"] = _bins(np.asarray(self.fraud.predict(x)))
+
     def save(self, folder: Path) -> None:
         folder.mkdir(parents=True, exist_ok=True)
         self.fraud.save_model(str(folder / "fraud.txt"))
@@ -158,9 +168,10 @@ def fit(
         "threads": threads,
         "weighted": weights is not None,
         "training_seconds": round(time.perf_counter() - began, 2),
-        "reference_bins": reference_bins(x),
     }
-    return RiskModel(fraud, revenue, history, meta)
+    model = RiskModel(fraud, revenue, history, meta)
+    model.set_reference(labelled)
+    return model
 
 
 def reference_bins(x: np.ndarray[Any, Any]) -> dict[str, dict[str, list[float]]]:
@@ -170,13 +181,12 @@ def reference_bins(x: np.ndarray[Any, Any]) -> dict[str, dict[str, list[float]]]
         column = x[:, index]
         column = column[~np.isnan(column)]
         if column.size:
-            edges = [
-                float(e)
-                for e in np.unique(np.quantile(column, np.linspace(0.1, 0.9, 9)))
-                if math.isfinite(e)
-            ]
-            counts = np.bincount(
-                np.searchsorted(edges, column, side="right"), minlength=len(edges) + 1
-            )
-            out[name] = {"edges": edges, "shares": [float(c) / column.size for c in counts]}
+            out[name] = _bins(column)
     return out
+
+
+def _bins(column: np.ndarray[Any, Any]) -> dict[str, list[float]]:
+    quantiles = np.quantile(column, np.linspace(0.1, 0.9, 9))
+    edges = [float(e) for e in np.unique(quantiles) if math.isfinite(e)]
+    counts = np.bincount(np.searchsorted(edges, column, side="right"), minlength=len(edges) + 1)
+    return {"edges": edges, "shares": [float(c) / column.size for c in counts]}

@@ -1,0 +1,105 @@
+"""The registry lifecycle, the model in the selectivity engine, shadow scores, drift alerts."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+import numpy as np
+import pytest
+from sqlalchemy import Engine, func, select, update
+from sqlalchemy.orm import Session
+
+from riskhub.db.tenancy import acting_for
+from riskhub.selectivity import service as selectivity
+from riskhub.selectivity.models import SelectivityDecision
+from riskhub.selectivity.scoring import NoModel
+from riskhub.targeting import registry
+from riskhub.targeting.drift import drift
+from riskhub.targeting.metrics import psi
+from riskhub.targeting.model import RiskModel, fit
+from riskhub.targeting.models import RiskModelVersion, ShadowScore
+from riskhub.targeting.scorer import ModelScorer, scorer_for
+from tests.helpers import nested
+from tests.selectivity.test_service import load
+from tests.targeting.test_features_and_bias import traffic
+
+
+@pytest.fixture(scope="module")
+def trained() -> RiskModel:
+    return fit(traffic(3000, 21), rounds=60)
+
+
+def test_lifecycle_champion_challenger_retired(engine: Engine, trained: RiskModel) -> None:
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        first = registry.register(session=session, party="RS", model=trained, trained_by="a")
+        second = registry.register(session=session, party="RS", model=trained, trained_by="a")
+        assert (first.version, second.version, first.status) == (1, 2, "candidate")
+        # Registered is not serving.
+        assert isinstance(scorer_for(session=session, party="RS"), NoModel)
+        registry.approve(session=session, party="RS", version=1, role="champion", approved_by="h")
+        registry.approve(session=session, party="RS", version=2, role="challenger",
+                         approved_by="h")  # fmt: skip
+        serving = registry.serving(session=session, party="RS")
+        assert serving.champion and serving.champion[0].version == 1
+        assert serving.challenger and serving.challenger[0].version == 2
+        assert isinstance(scorer_for(session=session, party="RS"), ModelScorer)
+        # Promoting the challenger retires the old champion.
+        registry.approve(session=session, party="RS", version=2, role="champion", approved_by="h")
+        statuses = {r.version: r.status for r in registry.versions(session=session, party="RS")}
+        assert statuses == {1: "retired", 2: "champion"}
+        with pytest.raises(registry.RegistryError, match="retired"):
+            registry.approve(session=session, party="RS", version=1, role="champion",
+                             approved_by="h")  # fmt: skip
+        with pytest.raises(registry.RegistryError, match="no model version 9"):
+            registry.approve(session=session, party="RS", version=9, role="champion",
+                             approved_by="h")  # fmt: skip
+        # Another Party sees none of it.
+        assert registry.versions(session=session, party="MK") == []
+    with Session(engine) as session, session.begin():
+        session.execute(update(RiskModelVersion).values(artifact=b"PK tampered"))
+    with acting_for("RS"), Session(engine) as session:
+        (row,) = [r for r in registry.versions(session=session, party="RS") if r.version == 1]
+        with pytest.raises(registry.RegistryError, match="do not match"):
+            registry.unpack(row)
+
+
+def test_the_champion_decides_with_reasons_and_the_challenger_shadows(
+    engine: Engine, trained: RiskModel
+) -> None:
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        for version, role in ((1, "champion"), (2, "challenger")):
+            registry.register(session=session, party="RS", model=trained, trained_by="a")
+            registry.approve(session=session, party="RS", version=version, role=role,
+                             approved_by="h")  # fmt: skip
+    load(engine, *(nested(f"N{i}") for i in range(5)))
+    selectivity.decide_pending(engine_=engine, party="RS")
+    with Session(engine) as session:
+        rows = session.scalars(select(SelectivityDecision)).all()
+        assert len(rows) == 5 and all(r.model_version == "RS-model-v1" for r in rows)
+        said = [r for d in rows for r in json.loads(d.reasons) if r.get("model")]
+        assert len(said) == 5
+        assert all(r["sentence"].startswith("Risk model: ") and "likely non-compliant" in
+                   r["sentence"] for r in said)  # fmt: skip
+        assert session.scalar(select(func.count(ShadowScore.id))) == 5
+
+
+def test_drift_alerts(engine: Engine, trained: RiskModel) -> None:
+    # PSI itself: the same distribution is stable, a moved one is not.
+    rng = np.random.default_rng(3)
+    reference = rng.normal(size=5000)
+    edges = list(np.quantile(reference, np.linspace(0.1, 0.9, 9)))
+    assert psi(edges, None, rng.normal(size=5000)) < 0.02
+    assert psi(edges, None, rng.normal(1.0, 1.0, 5000)) > 0.25
+    since, until = datetime(2026, 5, 1), datetime(2026, 7, 1)
+    quiet = drift(engine=engine, party="RS", since=since, until=until)
+    assert quiet["alerts"] == ["no approved model serves"]
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        registry.register(session=session, party="RS", model=trained, trained_by="a")
+        registry.approve(session=session, party="RS", version=1, role="champion", approved_by="h")
+    # The stored declarations look nothing like the training traffic (one value, one mass).
+    load(engine, *(nested(f"D{i}") for i in range(30)))
+    report = drift(engine=engine, party="RS", since=since, until=until)
+    assert report["status"] == "retrain"
+    assert any("features shifted" in a for a in report["alerts"])
+    assert report["features"]["log_value"] > 0.25
