@@ -79,7 +79,7 @@ def test_the_champion_decides_with_reasons_and_the_challenger_shadows(
         assert len(rows) == 5 and all(r.model_version == "RS-model-v1" for r in rows)
         said = [r for d in rows for r in json.loads(d.reasons) if r.get("model")]
         assert len(said) == 5
-        assert all(r["sentence"].startswith("Risk model: ") and "likely non-compliant" in
+        assert all(r["sentence"].startswith("Risk model (score ") and "likely non-compliant" in
                    r["sentence"] for r in said)  # fmt: skip
         assert session.scalar(select(func.count(ShadowScore.id))) == 5
 
@@ -103,3 +103,26 @@ def test_drift_alerts(engine: Engine, trained: RiskModel) -> None:
     assert report["status"] == "retrain"
     assert any("features shifted" in a for a in report["alerts"])
     assert report["features"]["log_value"] > 0.25
+
+
+def test_office_weights_and_exploration_shape_the_selection(trained: RiskModel) -> None:
+    import polars as pl
+
+    from riskhub.selectivity.pipeline import OfficeRates
+    from riskhub.targeting.models import RiskModelVersion as Row
+
+    row = Row(party="RS", version=1)
+    items = pl.DataFrame({"office": ["RS-PRE", "RS-BAT"]})
+    predicted = pl.DataFrame({"probability": [0.5, 0.5], "expected_revenue": [1000.0, 1000.0]})
+    seen = np.array([0.0, 0.0])
+    plain = ModelScorer((row, trained), rates={
+        "RS-PRE": OfficeRates(revenue_weight=0.0, exploration=0.0),
+        "RS-BAT": OfficeRates(revenue_weight=0.05, exploration=0.0)})  # fmt: skip
+    first, second = plain._selection(items, predicted, seen)
+    assert first == 0.5 and second == pytest.approx(min(1.0, 0.5 * 1001**0.05))
+    curious = ModelScorer((row, trained), rates={
+        "RS-PRE": OfficeRates(revenue_weight=0.0, exploration=0.5),
+        "RS-BAT": OfficeRates(revenue_weight=0.0, exploration=0.5)})  # fmt: skip
+    # Goods never seen get the full bonus (0.5 × sqrt(0.25)); goods seen 99 times a tenth.
+    unseen, familiar = curious._selection(items, predicted, np.array([0.0, 99.0]))
+    assert unseen == pytest.approx(0.75) and familiar == pytest.approx(0.525)

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from datetime import datetime, timedelta
 from pathlib import Path
+from typing import Any
 
+import polars as pl
 import typer
 from rich.table import Table
 from sqlalchemy import Engine, select
@@ -26,7 +29,12 @@ from riskhub.declarations import service
 from riskhub.kpis import service as kpis
 from riskhub.profiles import service as profiles
 from riskhub.reference.crossings import OFFICES
-from riskhub.reference.parties import DECLARATION_OWNERS, SECRETARIAT_PARTY, party_name
+from riskhub.reference.parties import (
+    CEFTA_PARTIES,
+    DECLARATION_OWNERS,
+    SECRETARIAT_PARTY,
+    party_name,
+)
 from riskhub.registries.service import import_aeo
 from riskhub.selectivity import service as selectivity
 from riskhub.settings import get_settings
@@ -34,6 +42,8 @@ from riskhub.synth import officers
 from riskhub.synth.generator import TrafficSpec, generate, generate_aeo
 from riskhub.synth.officers import save_demo_checklists
 from riskhub.synth.writer import write_aeo, write_traffic
+from riskhub.targeting import registry
+from riskhub.targeting.service import retrain
 
 
 def demo(
@@ -100,6 +110,7 @@ def demo(
     spec = TrafficSpec(days=days, seed=seed, trucks_per_day=trucks_per_day)
     _selectivity(engine, spec, settings.data_dir / "demo")
     _officers(engine, spec)
+    _with_model(engine, spec, settings.data_dir / "demo")
     tokens = _demo_users(engine)
     console.print("Demo users, one per role (API tokens valid 30 days; shown once):")
     for (role, party, name), token in tokens.items():
@@ -200,6 +211,72 @@ def _officers(engine: Engine, spec: TrafficSpec) -> None:
         "More: [bold]riskhub kpi --by office[/], [bold]riskhub report review "
         f"--period {spec.start.year}H2 --out review.pdf[/]."
     )
+
+
+MODEL_DAYS = 30  # the traffic after the first model, to compare with the days before it
+
+
+def _with_model(engine: Engine, spec: TrafficSpec, folder: Path) -> None:
+    """The monthly retrain job, then a month of traffic decided with the models, compared."""
+    began = time.perf_counter()
+    since = datetime.combine(spec.start, datetime.min.time())
+    until = since + timedelta(days=spec.days)
+    trained = Table("Party", "model", "held-out days from", "precision@10%", "AUC",
+                    title="7. Risk models retrained on the inspections, approved")  # fmt: skip
+    for party in sorted(CEFTA_PARTIES):
+        try:
+            row, metrics = retrain(engine=engine, party=party, since=since, until=until,
+                                   trained_by="demo-retrain-job")  # fmt: skip
+        except ValueError:
+            continue  # too few inspections to learn from
+        with acting_for(party), Session(engine) as session, session.begin():
+            registry.approve(session=session, party=party, version=row.version,
+                             role="champion", approved_by="demo-head-of-risk")  # fmt: skip
+        trained.add_row(party, f"v{row.version}", metrics["measured_from"],
+                        str(metrics["precision_at_10"]), str(metrics["auc"]))  # fmt: skip
+    console.print(trained)
+    later = TrafficSpec(days=MODEL_DAYS, seed=spec.seed + 1, trucks_per_day=spec.trucks_per_day,
+                        start=spec.start + timedelta(days=spec.days))  # fmt: skip
+    # Other references than the first months' (the generator numbers trips from 1).
+    frame = generate(later).with_columns(
+        pl.col("reference") + "-M", pl.col("export_reference") + "-M"
+    )
+    path = folder / f"traffic-model-{MODEL_DAYS}d-seed{later.seed}.csv"
+    write_traffic(frame, path)
+    service.ingest_path(engine=engine, path=path, chunk_declarations=5000)
+    for party in sorted(DECLARATION_OWNERS):
+        selectivity.decide_pending(engine_=engine, party=party)
+        officers.simulate(engine=engine, party=party, owner=SECRETARIAT_PARTY, seed=later.seed)
+    end = until + timedelta(days=MODEL_DAYS)
+    parties = sorted(CEFTA_PARTIES)
+    table = Table("CEFTA Parties", f"{spec.days} days, profiles only",
+                  f"next {MODEL_DAYS} days, profiles + model",
+                  title="8. With and without the risk model")  # fmt: skip
+    before = kpis.kpi_table(engine=engine, parties=parties, since=since, until=until, by=None)
+    after = kpis.kpi_table(engine=engine, parties=parties, since=until, until=end, by=None)
+    for label, pick in COMPARED:
+        table.add_row(label, pick(before[0]) if before else "–", pick(after[0]) if after else "–")
+    console.print(table)
+    console.print(
+        f"Done in {time.perf_counter() - began:.1f} s. The drift check: "
+        f"[bold]riskhub model drift --party RS --since {until:%Y-%m-%d} --until {end:%Y-%m-%d}[/]"
+    )
+
+
+def _pct(interval: dict[str, Any]) -> str:
+    if interval.get("estimate") is None:
+        return "–"
+    return f"{interval['estimate']:.1%} ({interval['low']:.1%}–{interval['high']:.1%})"
+
+
+COMPARED: tuple[tuple[str, Callable[[dict[str, Any]], str]], ...] = (
+    ("declarations", lambda k: f"{k['declarations']:,}"),
+    ("inspected", lambda k: f"{k['inspections']:,}"),
+    ("hit rate of targeted controls", lambda k: _pct(k["targeted_hit_rate"])),
+    ("estimated detection rate", lambda k: _pct(k["detection_rate"])),
+    ("revenue per inspection €", lambda k: f"{k['revenue_per_inspection_eur'] or 0:,.0f}"),
+    ("sent to control by the model", lambda k: f"{k['drivers']['model'] or 0:.1%}"),
+)
 
 
 DEMO_USERS: tuple[tuple[Role, str, str, str | None, str | None], ...] = (

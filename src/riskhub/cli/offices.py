@@ -46,9 +46,15 @@ def set_(
         0.10, min=0.0, max=1.0, help="Target share of documentary checks."
     ),
     capacity: int | None = typer.Option(None, min=0, help="Physical inspections a day."),
+    revenue_weight: float = typer.Option(
+        0.03, min=0.0, max=1.0, help="Risk model: 0 ranks by probability, more lifts revenue."
+    ),
+    exploration: float = typer.Option(
+        0.5, min=0.0, max=5.0, help="Risk model: bonus for goods it has seen little of."
+    ),
 ) -> None:
     """Set an office's settings; they apply from the next decision on."""
-    rates = OfficeRates(random, random_aeo, red, yellow, capacity)
+    rates = OfficeRates(random, random_aeo, red, yellow, capacity, revenue_weight, exploration)
     with acting_for(party), Session(ready_engine()) as session, session.begin():
         if not service.set_office_rates(session=session, party=party, office=office, rates=rates):
             errors.print(f"[red]{office} is not an office of {party}.[/]")

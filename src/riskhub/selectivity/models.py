@@ -67,4 +67,6 @@ class OfficeSelectivity(Base):
     target_red: Mapped[float] = mapped_column(Float)
     target_yellow: Mapped[float] = mapped_column(Float)
     red_capacity_per_day: Mapped[int | None] = mapped_column(Integer)
+    revenue_weight: Mapped[float] = mapped_column(Float, default=0.03)
+    exploration: Mapped[float] = mapped_column(Float, default=0.5)
     updated_at: Mapped[datetime] = mapped_column(DateTime)

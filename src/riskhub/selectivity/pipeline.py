@@ -32,6 +32,9 @@ class OfficeRates:
     target_red: float = 0.05
     target_yellow: float = 0.10
     red_capacity_per_day: int | None = None
+    # How the risk model ranks (see targeting/model.py and targeting/scorer.py).
+    revenue_weight: float = 0.03
+    exploration: float = 0.5
 
 
 @dataclass
@@ -141,7 +144,7 @@ def decide(
         why = "; ".join(candidate.model_reasons or []) or "no single factor stands out"
         reasons.append(
             {"model": model_version,
-             "sentence": f"Risk model: {candidate.model_score:.0%} likely non-compliant; {why}"}
+             "sentence": f"Risk model (score {candidate.model_score:.2f}): {why}"}
         )  # fmt: skip
     rate = rates.random_rate_aeo if aeo else rates.random_rate
     random_control = draw(secret, "random", candidate.party, candidate.reference) < rate

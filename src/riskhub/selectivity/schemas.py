@@ -79,6 +79,12 @@ class OfficeRatesIn(BaseModel):
     red_capacity_per_day: int | None = Field(
         None, ge=0, le=100_000, description="physical inspections the office can do a day"
     )
+    revenue_weight: float = Field(
+        0.03, ge=0, le=1, description="risk model: 0 ranks by probability, more lifts revenue"
+    )
+    exploration: float = Field(
+        0.5, ge=0, le=5, description="risk model: bonus for goods it has seen little of"
+    )
 
 
 class OfficeRatesOut(OfficeRatesIn):

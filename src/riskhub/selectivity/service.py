@@ -74,7 +74,13 @@ def office_rates(*, session: Session | Any, party: str) -> dict[str, OfficeRates
     rows = session.execute(select(OfficeSelectivity).where(OfficeSelectivity.party == party))
     return {
         r.office: OfficeRates(
-            r.random_rate, r.random_rate_aeo, r.target_red, r.target_yellow, r.red_capacity_per_day
+            r.random_rate,
+            r.random_rate_aeo,
+            r.target_red,
+            r.target_yellow,
+            r.red_capacity_per_day,
+            r.revenue_weight,
+            r.exploration,
         )
         for (r,) in rows
     }
@@ -99,6 +105,7 @@ def set_office_rates(*, session: Session, party: str, office: str, rates: Office
     row.random_rate, row.random_rate_aeo = rates.random_rate, rates.random_rate_aeo
     row.target_red, row.target_yellow = rates.target_red, rates.target_yellow
     row.red_capacity_per_day, row.updated_at = rates.red_capacity_per_day, utcnow()
+    row.revenue_weight, row.exploration = rates.revenue_weight, rates.exploration
     session.add(row)
     session.flush()
     return True

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import polars as pl
 from sqlalchemy import insert
 
 from riskhub.db.base import utcnow
+from riskhub.selectivity.pipeline import OfficeRates
 from riskhub.selectivity.scoring import NoModel, Scorer
 from riskhub.targeting import explain, features, registry, sources
 from riskhub.targeting.model import RiskModel
@@ -27,11 +29,31 @@ class ModelScorer(Scorer):
         self,
         champion: tuple[RiskModelVersion, RiskModel],
         challenger: tuple[RiskModelVersion, RiskModel] | None = None,
+        rates: dict[str, OfficeRates] | None = None,
     ) -> None:
         row, self.model = champion
         self.version = f"{row.party}-model-v{row.version}"
         self.challenger = challenger
+        self.rates = rates or {}
         self._shadow: list[dict[str, Any]] = []
+
+    def _selection(self, items: pl.DataFrame, predicted: pl.DataFrame, seen: Any) -> Any:
+        """The office's ranking: probability lifted by revenue, plus an exploration bonus.
+
+        The bonus is an upper-confidence term, as in bandit selection: large when
+        the model is unsure (p near 1/2) about goods and origins it has seen
+        little of (``seen`` training rows of the same HS code and origin), so a
+        share of the budget goes where the model can learn, not only where the
+        profiles already look.
+        """
+        offices = items["office"].to_list()
+        default = OfficeRates()
+        weight = np.array([self.rates.get(o, default).revenue_weight for o in offices])
+        explore = np.array([self.rates.get(o, default).exploration for o in offices])
+        p = predicted["probability"].to_numpy()
+        expected = predicted["expected_revenue"].to_numpy()
+        bonus = explore * np.sqrt(p * (1 - p) / (1.0 + np.nan_to_num(seen)))
+        return np.clip(p * np.power(1.0 + expected, weight) + bonus, 0.0, 1.0)
 
     def score(self, items: pl.DataFrame) -> pl.DataFrame:
         if items.is_empty():
@@ -40,15 +62,23 @@ class ModelScorer(Scorer):
         predicted = self.model.predict(rows)
         contributions, names = self.model.contributions(rows)
         values = features.matrix(features.encode(rows, self.model.history))
+        seen = values[:, features.names().index("seen_hs_origin")] * self.model.history.seen_all
         frame = items.select("party", "reference", "declaration_id", "version").with_columns(
-            predicted["probability"].alias("p"), pl.int_range(pl.len()).alias("_row")
+            pl.Series("p", self._selection(items, predicted, seen)),
+            pl.int_range(pl.len()).alias("_row"),
         )
         # The riskiest item speaks for the declaration.
         best = frame.sort("p", descending=True).unique(["party", "reference"], keep="first")
         picked = best["_row"].to_list()
-        said = explain.reasons(
-            contributions[picked], values[picked], names, rows[picked].to_dicts()
-        )
+        said = [
+            [f"{p:.0%} likely non-compliant", *why]
+            for p, why in zip(
+                predicted["probability"].to_numpy()[picked],
+                explain.reasons(contributions[picked], values[picked], names,
+                                rows[picked].to_dicts()),
+                strict=True,
+            )
+        ]  # fmt: skip
         out = best.select(
             "party", "reference", pl.col("p").alias("model_score"),
             pl.Series("model_reasons", said, dtype=pl.List(pl.String)),
@@ -84,4 +114,8 @@ def scorer_for(*, session: Any, party: str) -> Scorer:
     found = registry.serving(session=session, party=party)
     if found.champion is None:
         return NoModel()
-    return ModelScorer(found.champion, found.challenger)
+    # Imported here: the selectivity service imports this module to find its scorer.
+    from riskhub.selectivity.service import office_rates
+
+    rates = office_rates(session=session, party=party)
+    return ModelScorer(found.champion, found.challenger, rates)

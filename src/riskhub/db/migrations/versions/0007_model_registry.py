@@ -1,4 +1,4 @@
-"""The model registry and challengers' shadow scores
+"""The model registry, challengers' shadow scores, and offices' model settings
 
 Revision ID: 0007
 Revises: 0006
@@ -74,6 +74,13 @@ def upgrade() -> None:
     with op.batch_alter_table("shadow_scores", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_shadow_scores_declaration_id"), ["declaration_id"], unique=False
+        )
+    with op.batch_alter_table("office_selectivity", schema=None) as batch_op:
+        batch_op.add_column(
+            sa.Column("revenue_weight", sa.Float(), nullable=False, server_default="0.03")
+        )
+        batch_op.add_column(
+            sa.Column("exploration", sa.Float(), nullable=False, server_default="0.5")
         )
     if op.get_bind().dialect.name != "postgresql":
         return
