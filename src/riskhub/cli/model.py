@@ -8,12 +8,19 @@ from pathlib import Path
 
 import polars as pl
 import typer
+from rich.table import Table
+from sqlalchemy.orm import Session
 
-from riskhub.cli.common import console, errors
+from riskhub.audit import service as audit
+from riskhub.cli.common import console, errors, ready_engine
+from riskhub.db.tenancy import acting_for
+from riskhub.reference.parties import DECLARATION_OWNERS
 from riskhub.settings import get_settings
-from riskhub.targeting import sources
+from riskhub.targeting import registry, sources
+from riskhub.targeting.drift import drift
 from riskhub.targeting.model import DEFAULT_REVENUE_WEIGHT, RiskModel, fit
 from riskhub.targeting.report import evaluation
+from riskhub.targeting.service import retrain
 
 app = typer.Typer(
     help="AI-based risk targeting: train, score, approve, watch drift.", no_args_is_help=True
@@ -93,8 +100,6 @@ def score_command(
 
 
 def _party(party: str) -> str:
-    from riskhub.reference.parties import DECLARATION_OWNERS
-
     if party not in DECLARATION_OWNERS:
         errors.print(f"[red]unknown Party {party!r}[/]")
         raise typer.Exit(2)
@@ -104,13 +109,6 @@ def _party(party: str) -> str:
 @app.command("list")
 def list_command(party: str = typer.Option(..., help="The Party whose models to list.")) -> None:
     """The Party's model versions: status, window, measured quality, approval."""
-    from rich.table import Table
-    from sqlalchemy.orm import Session
-
-    from riskhub.cli.common import ready_engine
-    from riskhub.db.tenancy import acting_for
-    from riskhub.targeting import registry
-
     party = _party(party)
     table = Table("version", "status", "trained on", "rows", "precision@10%", "AUC", "approved")
     with acting_for(party), Session(ready_engine()) as session:
@@ -133,13 +131,6 @@ def approve_command(
     by: str = typer.Option(..., help="Who approves (kept in the registry and the audit log)."),
 ) -> None:
     """Let a model serve (champion) or score in shadow (challenger); the previous one retires."""
-    from sqlalchemy.orm import Session
-
-    from riskhub.audit import service as audit
-    from riskhub.cli.common import ready_engine
-    from riskhub.db.tenancy import acting_for
-    from riskhub.targeting import registry
-
     party = _party(party)
     engine = ready_engine()
     with acting_for(party), Session(engine) as session, session.begin():
@@ -162,9 +153,6 @@ def drift_command(
     until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Last day (inclusive)."),
 ) -> None:
     """PSI of features and score against training, and the hit rate of the model's picks (JSON)."""
-    from riskhub.cli.common import ready_engine
-    from riskhub.targeting.drift import drift
-
     report = drift(engine=ready_engine(), party=_party(party), since=since,
                    until=until + timedelta(days=1))  # fmt: skip
     typer.echo(json.dumps(report))
@@ -180,9 +168,6 @@ def retrain_command(
     by: str = typer.Option("cli", help="Who trains (kept in the registry)."),
 ) -> None:
     """Train on the Party's inspections (latest fifth of days held out to measure), register it."""
-    from riskhub.cli.common import ready_engine
-    from riskhub.targeting.service import retrain
-
     try:
         row, metrics = retrain(
             engine=ready_engine(), party=_party(party), since=since,
