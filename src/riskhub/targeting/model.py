@@ -56,9 +56,10 @@ class RiskModel:
     def predict(self, frame: pl.DataFrame, *, revenue_weight: float | None = None) -> pl.DataFrame:
         """id, score, probability and expected revenue for each row of ``frame``."""
         x = features.matrix(features.encode(frame, self.history))
-        probability = self.fraud.predict(x)
+        threads = int(self.meta.get("threads", 1))
+        probability = self.fraud.predict(x, num_threads=threads)
         expected = (
-            np.clip(self.revenue.predict(x), 0.0, None)
+            np.clip(self.revenue.predict(x, num_threads=threads), 0.0, None)
             if self.revenue is not None
             else np.zeros(len(probability))
         )
@@ -77,7 +78,9 @@ class RiskModel:
     def contributions(self, frame: pl.DataFrame) -> tuple[np.ndarray[Any, Any], list[str]]:
         """Per-row feature contributions to the log-odds (LightGBM ``pred_contrib``)."""
         x = features.matrix(features.encode(frame, self.history))
-        return np.asarray(self.fraud.predict(x, pred_contrib=True)), features.names()
+        threads = int(self.meta.get("threads", 1))
+        contributions = self.fraud.predict(x, pred_contrib=True, num_threads=threads)
+        return np.asarray(contributions), features.names()
 
     def set_reference(self, rows: pl.DataFrame) -> None:
         """Keep the feature and score distributions of ``rows`` to measure drift against.
