@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -20,6 +21,7 @@ from riskhub.targeting.metrics import psi
 from riskhub.targeting.model import RiskModel, fit
 from riskhub.targeting.models import RiskModelVersion, ShadowScore
 from riskhub.targeting.scorer import ModelScorer, scorer_for
+from tests.conftest import MakeUser
 from tests.helpers import nested
 from tests.selectivity.test_service import load
 from tests.targeting.test_features_and_bias import traffic
@@ -126,3 +128,78 @@ def test_office_weights_and_exploration_shape_the_selection(trained: RiskModel) 
     # Goods never seen get the full bonus (0.5 × sqrt(0.25)); goods seen 99 times a tenth.
     unseen, familiar = curious._selection(items, predicted, np.array([0.0, 99.0]))
     assert unseen == pytest.approx(0.75) and familiar == pytest.approx(0.525)
+
+
+def test_a_declaration_sent_again_keeps_one_shadow_score(
+    engine: Engine, trained: RiskModel, make_user: MakeUser
+) -> None:
+    from fastapi.testclient import TestClient
+
+    from riskhub.access.roles import Role
+    from riskhub.app import create_app
+
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        for version, role in ((1, "champion"), (2, "challenger")):
+            registry.register(session=session, party="RS", model=trained, trained_by="a")
+            registry.approve(session=session, party="RS", version=version, role=role,
+                             approved_by="h")  # fmt: skip
+        # The champion cannot step down to challenger and leave nothing serving.
+        with pytest.raises(registry.RegistryError, match="approve another champion first"):
+            registry.approve(session=session, party="RS", version=1, role="challenger",
+                             approved_by="h")  # fmt: skip
+    token = make_user("RS", Role.ANALYST)
+    body = nested("API-1")
+    del body["party"]
+    with TestClient(create_app()) as client:
+        for _ in range(2):
+            sent = client.post("/api/v1/declarations", json=body,
+                               headers={"Authorization": f"Bearer {token}"})  # fmt: skip
+            assert sent.status_code in (200, 201), sent.text
+    with Session(engine) as session:
+        assert session.scalar(select(func.count(ShadowScore.id))) == 1
+
+
+def test_training_weights_use_the_rate_of_the_draw(engine: Engine) -> None:
+    from riskhub.selectivity.pipeline import OfficeRates
+    from riskhub.targeting.training import inspected
+
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        selectivity.set_office_rates(session=session, party="RS", office="RS-PRE",
+                                     rates=OfficeRates(random_rate=1.0))  # fmt: skip
+    (declaration_id,) = load(engine, nested("R1"))
+    selectivity.decide_pending(engine_=engine, party="RS")
+    with Session(engine) as session:
+        decision = session.scalars(select(SelectivityDecision)).one()
+        (random,) = [r for r in json.loads(decision.reasons) if r.get("random")]
+        assert decision.random_control and random["rate"] == 1.0
+    # The office lowers its rate afterwards; the weight still follows the draw (1 / 1.0).
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        selectivity.set_office_rates(session=session, party="RS", office="RS-PRE",
+                                     rates=OfficeRates(random_rate=0.01))  # fmt: skip
+    from riskhub.inspections.schemas import InspectionIn
+    from riskhub.inspections.service import Recorder, record_many
+    from tests.inspections.test_inspections_api import result
+
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        body = InspectionIn.model_validate(result(answers=[], findings=[], outcome="no_discrepancy",
+                                                  additional_revenue_eur=0))  # fmt: skip
+        (done,) = record_many(session=session, party="RS", records=[(declaration_id, body)],
+                              recorder=Recorder(None))  # fmt: skip
+        assert done.status == "created", done.problems
+    found = inspected(engine=engine, party="RS", since=datetime(2026, 5, 1),
+                      until=datetime(2026, 7, 1))  # fmt: skip
+    assert found.random_only == 1 and list(found.weights) == [1.0, 1.0]
+
+
+def test_negative_numbers_are_refused_with_their_line(tmp_path: Path) -> None:
+    from riskhub.targeting.sources import SourceError, read
+
+    kcs = Path(__file__).resolve().parents[3] / "shared" / "data" / "customs-declaration-datasets"
+    rows = (kcs / "df_syn_train_eng.csv").read_text().splitlines()[:4]
+    header = rows[0].split(",")
+    third = rows[3].split(",")
+    third[header.index("Tax Rate")] = "-5"
+    path = tmp_path / "bad.csv"
+    path.write_text("\n".join([*rows[:3], ",".join(third)]) + "\n")
+    with pytest.raises(SourceError, match="line 4: 'tax_rate' is negative"):
+        read(path, format="kcs")

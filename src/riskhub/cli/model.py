@@ -6,6 +6,7 @@ import json
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import lightgbm as lgb
 import polars as pl
 import typer
 from rich.table import Table
@@ -53,7 +54,7 @@ def fit_command(
     rows = _read(train, format)
     try:
         model = fit(rows, threads=get_settings().threads, revenue_weight=revenue_weight)
-    except ValueError as error:
+    except (ValueError, lgb.basic.LightGBMError) as error:
         errors.print(f"[red]{error}[/]")
         raise typer.Exit(2) from error
     if valid is not None:
@@ -83,7 +84,7 @@ def score_command(
     """Write 'Declaration ID,score,expected_revenue' (higher is riskier), one line a declaration."""
     try:
         fitted = RiskModel.load(model)
-    except (OSError, ValueError) as error:
+    except (OSError, ValueError, lgb.basic.LightGBMError) as error:
         errors.print(f"[red]cannot load the model in {model}: {error}[/]")
         raise typer.Exit(2) from error
     rows = _read(input, format)
@@ -153,8 +154,12 @@ def drift_command(
     until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Last day (inclusive)."),
 ) -> None:
     """PSI of features and score against training, and the hit rate of the model's picks (JSON)."""
-    report = drift(engine=ready_engine(), party=_party(party), since=since,
-                   until=until + timedelta(days=1))  # fmt: skip
+    try:
+        report = drift(engine=ready_engine(), party=_party(party), since=since,
+                       until=until + timedelta(days=1))  # fmt: skip
+    except registry.RegistryError as error:
+        errors.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from error
     typer.echo(json.dumps(report))
     for alert in report["alerts"]:
         errors.print(f"[yellow]alert:[/] {alert}")

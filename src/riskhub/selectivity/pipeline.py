@@ -150,7 +150,10 @@ def decide(
     random_control = draw(secret, "random", candidate.party, candidate.reference) < rate
     if random_control:
         channel = Channel.RED
-        reasons.append({"random": True, "sentence": "Random control: the unbiased sample"})
+        # The rate is kept: it is the chance of this draw, which weights it in training.
+        reasons.append(
+            {"random": True, "rate": rate, "sentence": "Random control: the unbiased sample"}
+        )
     if aeo:
         reasons.append(
             {"aeo": True, "sentence": "Authorised Economic Operator: priority, fewer controls"}

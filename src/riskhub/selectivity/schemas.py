@@ -19,6 +19,7 @@ class ReasonOut(BaseModel):
     weight: int | None = None
     selected: bool | None = Field(None, description="whether the profile's share picked it")
     random: bool | None = None
+    rate: float | None = Field(None, description="the random control's rate at the draw")
     aeo: bool | None = None
 
 

@@ -133,7 +133,10 @@ def fit(
     rounds: int = ROUNDS,
 ) -> RiskModel:
     """Train on labelled rows; ``weights`` correct for how the rows came to be inspected."""
-    labelled = train.filter(pl.col("fraud").is_not_null())
+    known = train["fraud"].is_not_null().to_numpy()
+    labelled = train.filter(pl.Series(known))
+    if weights is not None:
+        weights = np.asarray(weights)[known]
     if labelled.height < 50 or labelled["fraud"].n_unique() < 2:
         raise ValueError("training needs at least 50 inspected rows, compliant and not")
     began = time.perf_counter()

@@ -109,6 +109,10 @@ def approve(
         raise RegistryError(f"{party} has no model version {version}")
     if row.status == "retired":
         raise RegistryError(f"version {version} is retired; train a new one")
+    if row.status == "champion" and role != "champion":
+        raise RegistryError(
+            f"version {version} serves as the champion; approve another champion first"
+        )
     if row.features != json.dumps(features.names()):
         raise RegistryError(f"version {version} was trained on other features; retrain")
     for other in session.scalars(

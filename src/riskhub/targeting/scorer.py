@@ -12,7 +12,8 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy import insert
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from riskhub.db.base import utcnow
 from riskhub.selectivity.pipeline import OfficeRates
@@ -105,7 +106,14 @@ class ModelScorer(Scorer):
 
     def after_store(self, connection: Any) -> None:
         if self._shadow:
-            connection.execute(insert(ShadowScore), self._shadow)
+            # A declaration sent again is scored again: its shadow score is kept once.
+            dialect = (
+                connection.get_bind().dialect.name
+                if hasattr(connection, "get_bind")
+                else (connection.dialect.name)
+            )
+            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+            connection.execute(insert(ShadowScore).on_conflict_do_nothing(), self._shadow)
             self._shadow = []
 
 

@@ -66,6 +66,14 @@ def _number(name: str) -> pl.Expr:
     return pl.col(name).str.strip_chars().cast(pl.Float64, strict=False)
 
 
+def _procedure(raw: pl.DataFrame) -> pl.Expr:
+    present = [c for c in ("Process Type", "Import Type", "Import Use", "Payment Type")
+               if c in raw.columns]  # fmt: skip
+    if not present:
+        return pl.lit(None, pl.String)
+    return pl.concat_str([pl.col(c).fill_null("") for c in present], separator="/")
+
+
 def _kcs(raw: pl.DataFrame, path: Path) -> pl.DataFrame:
     """The KCS synthetic import declarations (arXiv:2208.02484); HS10 files are cut to HS6."""
     hs = "HS6 Code" if "HS6 Code" in raw.columns else "HS10 Code"
@@ -96,14 +104,7 @@ def _kcs(raw: pl.DataFrame, path: Path) -> pl.DataFrame:
         pl.col(hs).str.slice(0, 6).alias("hs6"),
         pl.col("Country of Origin").alias("origin"),
         pl.col("Country of Departure").alias("departure"),
-        pl.concat_str(
-            [
-                pl.col(c).fill_null("")
-                for c in ("Process Type", "Import Type", "Import Use", "Payment Type")
-                if c in raw.columns
-            ],
-            separator="/",
-        ).alias("procedure"),
+        _procedure(raw).alias("procedure"),
         pl.col("Mode of Transport").alias("transport")
         if "Mode of Transport" in raw.columns
         else pl.lit(None, pl.String).alias("transport"),
@@ -205,4 +206,9 @@ def _checked(frame: pl.DataFrame, path: Path | str) -> pl.DataFrame:
         if bad.height:
             line = int(bad["row"][0]) + 2  # the header is line 1
             raise SourceError(f"{path}: line {line}: '{column}' is missing or not readable")
+    for column in ("net_mass", "value", "tax_rate"):
+        bad = frame.with_row_index("row").filter(pl.col(column) < 0)
+        if bad.height:
+            line = int(bad["row"][0]) + 2
+            raise SourceError(f"{path}: line {line}: '{column}' is negative")
     return frame

@@ -63,10 +63,11 @@ def inspected(*, engine: Engine, party: str, since: datetime, until: datetime) -
         ids = sorted(found)
         decisions = {
             r.declaration_id: r
+            for k in range(0, len(ids), 5000)
             for r in session.scalars(
                 select(s)
                 .join(d, (d.id == s.declaration_id) & (d.version == s.declaration_version))
-                .where(s.party == party, s.declaration_id.in_(ids))
+                .where(s.party == party, s.declaration_id.in_(ids[k : k + 5000]))
             )
         }
         rates = office_rates(session=session, party=party)
@@ -85,17 +86,23 @@ def inspected(*, engine: Engine, party: str, since: datetime, until: datetime) -
         label = found[declaration_id]
         named = label["items"]
         fraud.append(int(label["hit"] and (not named or item_no in named)))
-        revenue.append(label["revenue"] if declaration_id not in first_item else 0.0)
-        first_item.add(declaration_id)
+        # The revenue goes to the first item a finding names (the first item if none).
+        carrier = item_no in named if named else declaration_id not in first_item
+        revenue.append(label["revenue"] if carrier and declaration_id not in first_item else 0.0)
+        if carrier:
+            first_item.add(declaration_id)
         decision = decisions.get(declaration_id)
         reasons = json.loads(decision.reasons) if decision else []
         by_rules = any(r.get("selected") for r in reasons) or bool(decision and decision.budget)
         chance = decision is not None and decision.random_control
         targeted.append(not chance or by_rules)
         random_control.append(chance)
+        # The rate at the draw, kept in the decision; today's setting for older decisions.
+        drawn = next((r.get("rate") for r in reasons if r.get("random")), None)
         office_rate = rates.get(office, OfficeRates())
         aeo = bool(decision and decision.aeo)
-        rate.append(office_rate.random_rate_aeo if aeo else office_rate.random_rate)
+        today = office_rate.random_rate_aeo if aeo else office_rate.random_rate
+        rate.append(float(drawn) if drawn is not None else today)
     rows = sources.native(items).with_columns(
         pl.Series("fraud", fraud, dtype=pl.Int8), pl.Series("revenue", revenue, dtype=pl.Float64)
     )
