@@ -157,6 +157,12 @@ def test_a_declaration_sent_again_keeps_one_shadow_score(
             assert sent.status_code in (200, 201), sent.text
     with Session(engine) as session:
         assert session.scalar(select(func.count(ShadowScore.id))) == 1
+        declaration_id = session.scalars(select(SelectivityDecision.declaration_id)).one()
+    with TestClient(create_app()) as client:
+        got = client.get(f"/api/v1/declarations/{declaration_id}/decision",
+                         headers={"Authorization": f"Bearer {token}"}).json()  # fmt: skip
+    (said,) = [r for r in got["reasons"] if r.get("model")]
+    assert said["model"] == "RS-model-v1" and "likely non-compliant" in said["sentence"]
 
 
 def test_training_weights_use_the_rate_of_the_draw(engine: Engine) -> None:

@@ -20,6 +20,7 @@ class ReasonOut(BaseModel):
     selected: bool | None = Field(None, description="whether the profile's share picked it")
     random: bool | None = None
     rate: float | None = Field(None, description="the random control's rate at the draw")
+    model: str | None = Field(None, description="the risk model version that scored it")
     aeo: bool | None = None
 
 
