@@ -15,11 +15,10 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from riskhub.db.base import utcnow
+from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration
 from riskhub.inspections.models import ReleaseTime
 from riskhub.inspections.schemas import TIMESTAMPS, naive_utc, plausible
@@ -74,10 +73,8 @@ def release_row(session: Session, party: str, declaration_id: int) -> ReleaseTim
     row = session.get(ReleaseTime, declaration_id)
     if row is not None:
         return row
-    dialect = session.get_bind().dialect.name
-    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
     session.execute(
-        insert(ReleaseTime)
+        insert_for(session, ReleaseTime)
         .values(declaration_id=declaration_id, party=party, updated_at=utcnow())
         .on_conflict_do_nothing(index_elements=["declaration_id"])
     )

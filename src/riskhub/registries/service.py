@@ -11,11 +11,11 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Connection, Engine, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from riskhub.db import tenancy
 from riskhub.db.base import utcnow
+from riskhub.db.upsert import insert_for
 from riskhub.logs import log
 from riskhub.reference.parties import DECLARATION_OWNERS, PARTY_CODES
 from riskhub.registries.models import AeoAuthorisation
@@ -114,8 +114,7 @@ def _upsert(
         )  # fmt: skip
     if not changes:
         return
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    stmt = dialect.insert(a)
+    stmt = insert_for(conn, a)
     # The key decides: a concurrent load of the same file updates rather than fails.
     stmt = stmt.on_conflict_do_update(
         index_elements=["party", "trader", "kind"],

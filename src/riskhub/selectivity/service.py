@@ -19,14 +19,13 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, case, func, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from riskhub.access.models import SharingGroupMember
 from riskhub.audit.keys import derive_secret, load_or_create
 from riskhub.db.base import utcnow
 from riskhub.db.tenancy import acting_for
+from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration, DeclarationItem
 from riskhub.profiles import service as profiles
 from riskhub.profiles.compiled import CompiledProfile
@@ -183,12 +182,8 @@ def _store(session: Session | Any, decisions: Sequence[Decision]) -> None:
         }
         for d in decisions
     ]
-    dialect = (
-        session.get_bind().dialect.name if isinstance(session, Session) else session.dialect.name
-    )
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
     # A decision is written once: a concurrent or repeated run leaves the first one.
-    statement = insert(SelectivityDecision).on_conflict_do_nothing(
+    statement = insert_for(session, SelectivityDecision).on_conflict_do_nothing(
         index_elements=["declaration_id", "declaration_version"]
     )
     session.execute(statement, values)

@@ -12,10 +12,9 @@ from typing import Any
 
 import numpy as np
 import polars as pl
-from sqlalchemy.dialects.postgresql import insert as postgresql_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 
 from riskhub.db.base import utcnow
+from riskhub.db.upsert import insert_for
 from riskhub.selectivity.pipeline import OfficeRates
 from riskhub.selectivity.scoring import NoModel, Scorer
 from riskhub.targeting import explain, features, registry, sources
@@ -107,13 +106,8 @@ class ModelScorer(Scorer):
     def after_store(self, connection: Any) -> None:
         if self._shadow:
             # A declaration sent again is scored again: its shadow score is kept once.
-            dialect = (
-                connection.get_bind().dialect.name
-                if hasattr(connection, "get_bind")
-                else (connection.dialect.name)
-            )
-            insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-            connection.execute(insert(ShadowScore).on_conflict_do_nothing(), self._shadow)
+            statement = insert_for(connection, ShadowScore).on_conflict_do_nothing()
+            connection.execute(statement, self._shadow)
             self._shadow = []
 
 
