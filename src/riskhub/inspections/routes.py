@@ -113,14 +113,7 @@ def inspection_form(
     declaration_id: ObjectId, principal: Inspector, session: ReadSession
 ) -> FormOut:
     """The checklists to work through when controlling this declaration."""
-    if service.inspections_of(
-        session=session, party=principal.party, declaration_id=declaration_id,
-        recorder=recorder_of(principal),
-    ) is None:  # fmt: skip
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "declaration not found")
-    decision = service.decision_of(
-        session=session, party=principal.party, declaration_id=declaration_id
-    )
+    decision = _reach(session, principal, declaration_id).decision
     reasons: list[dict[str, Any]] = json.loads(decision.reasons) if decision else []
     selected = [(str(r["owner"]), str(r["profile"])) for r in reasons if r.get("selected")]
     rows = checklists.applicable(
@@ -153,7 +146,9 @@ def put_release_times(
         raise _unprocessable(problems)
     if row is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "declaration not found")
-    return _times_out(session, principal, declaration_id, row)
+    declaration = session.get(Declaration, declaration_id)
+    assert declaration is not None  # times.save found it
+    return _times_out(declaration, row)
 
 
 @router.get("/{declaration_id}/release-times", response_model=ReleaseTimesOut)
@@ -161,22 +156,23 @@ def get_release_times(
     declaration_id: ObjectId, principal: Reader, session: ReadSession
 ) -> ReleaseTimesOut:
     """The declaration's border timestamps and its TRS intervals in hours."""
-    if service.inspections_of(
+    declaration = _reach(session, principal, declaration_id).declaration
+    return _times_out(declaration, session.get(ReleaseTime, declaration_id))
+
+
+def _reach(session: Any, principal: Principal, declaration_id: int) -> service.Reached:
+    found = service.reach(
         session=session, party=principal.party, declaration_id=declaration_id,
         recorder=recorder_of(principal),
-    ) is None:  # fmt: skip
+    )  # fmt: skip
+    if found is None:
         raise HTTPException(status.HTTP_404_NOT_FOUND, "declaration not found")
-    return _times_out(session, principal, declaration_id, session.get(ReleaseTime, declaration_id))
+    return found
 
 
-def _times_out(
-    session: Any, principal: Principal, declaration_id: int, row: ReleaseTime | None
-) -> ReleaseTimesOut:
-    declaration = session.get(Declaration, declaration_id)
-    if declaration is None or declaration.party != principal.party:
-        raise HTTPException(status.HTTP_404_NOT_FOUND, "declaration not found")
+def _times_out(declaration: Declaration, row: ReleaseTime | None) -> ReleaseTimesOut:
     return ReleaseTimesOut(
-        declaration_id=declaration_id,
+        declaration_id=declaration.id,
         lodged_at=declaration.lodged_at,
         times={name: getattr(row, name) if row else None for name in TIMESTAMPS},
         intervals_hours=times.intervals(declaration.lodged_at, row),

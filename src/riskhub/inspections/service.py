@@ -15,7 +15,6 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -352,15 +351,35 @@ def _share(
     return shared
 
 
-def inspections_of(
+@dataclass(frozen=True)
+class Reached:
+    """A declaration a recorder may work on, with the decision on its current version."""
+
+    declaration: Declaration
+    decision: SelectivityDecision | None
+
+
+def reach(
     *, session: Session, party: str, declaration_id: int, recorder: Recorder
-) -> list[Inspection] | None:
-    """The inspections of one declaration; None when the caller may not see it."""
+) -> Reached | None:
+    """The declaration and its decision, or None when the recorder may not see it."""
     declaration = session.get(Declaration, declaration_id)
     if declaration is None or declaration.party != party:
         return None
     decision = decisions_for(session=session, party=party, ids=[declaration_id]).get(declaration_id)
     if not _may_record(declaration, decision, recorder):
+        return None
+    return Reached(declaration, decision)
+
+
+def inspections_of(
+    *, session: Session, party: str, declaration_id: int, recorder: Recorder
+) -> list[Inspection] | None:
+    """The inspections of one declaration; None when the caller may not see it."""
+    if (
+        reach(session=session, party=party, declaration_id=declaration_id, recorder=recorder)
+        is None
+    ):
         return None
     query = (
         select(Inspection)
@@ -392,8 +411,3 @@ def shared_feedback(
         .limit(500)
     )
     return [row for row in rows if row.party == party or shared_with(session, party, row)]
-
-
-def decision_of(*, session: Session, party: str, declaration_id: int) -> Any:
-    """The decision on the declaration's current version, if any."""
-    return decisions_for(session=session, party=party, ids=[declaration_id]).get(declaration_id)
