@@ -29,7 +29,14 @@ from riskhub.inspections.models import (
     InspectionFeedback,
     InspectionFinding,
 )
-from riskhub.inspections.schemas import TIMESTAMPS, FeedbackIn, InspectionIn, naive_utc
+from riskhub.inspections.schemas import (
+    HIT_OUTCOMES,
+    TIMESTAMPS,
+    FeedbackIn,
+    InspectionIn,
+    Outcome,
+    naive_utc,
+)
 from riskhub.profiles.service import shared_with
 from riskhub.selectivity.models import SelectivityDecision
 from riskhub.selectivity.service import decisions_for
@@ -411,3 +418,40 @@ def shared_feedback(
         .limit(500)
     )
     return [row for row in rows if row.party == party or shared_with(session, party, row)]
+
+
+@dataclass
+class Found:
+    """What the inspections of one declaration found, together."""
+
+    hit: bool = False  # any outcome but "no discrepancy"
+    seizure: bool = False
+    revenue: float = 0.0  # additional duties and taxes assessed
+    categories: set[str] = field(default_factory=set)
+    items: set[int] = field(default_factory=set)  # items named by the findings of hits
+
+
+def found_by_declaration(
+    *, session: Session, party: str, since: datetime, until: datetime
+) -> dict[int, Found]:
+    """Per inspected current declaration version lodged in [since, until): what was found.
+
+    The one place that says what a hit is, for the KPIs and for the model's labels.
+    """
+    d, i = Declaration, Inspection
+    out: dict[int, Found] = {}
+    for row in session.scalars(
+        select(i)
+        .options(selectinload(i.findings))
+        .join(d, (d.id == i.declaration_id) & (d.version == i.declaration_version))
+        .where(i.party == party, d.party == party, d.lodged_at >= since, d.lodged_at < until)
+    ):
+        found = out.setdefault(row.declaration_id, Found())
+        hit = row.outcome in HIT_OUTCOMES
+        found.hit |= hit
+        found.seizure |= row.outcome == Outcome.SEIZURE
+        found.revenue += row.additional_revenue_eur
+        found.categories.update(f.category for f in row.findings)
+        if hit:
+            found.items.update(f.item_no for f in row.findings if f.item_no)
+    return out

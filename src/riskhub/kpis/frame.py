@@ -8,18 +8,17 @@ with its inspections (summed per declaration) and its release times.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import datetime
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
-from riskhub.inspections.models import Inspection, ReleaseTime
-from riskhub.inspections.schemas import HIT_OUTCOMES
+from riskhub.inspections.models import ReleaseTime
+from riskhub.inspections.service import found_by_declaration
 from riskhub.selectivity.models import SelectivityDecision
 
 SCHEMA: dict[str, Any] = {
@@ -41,7 +40,6 @@ SCHEMA: dict[str, Any] = {
     "arrival_to_release_h": pl.Float64,
     "lodgement_to_release_h": pl.Float64,
 }
-_HITS = {o.value for o in HIT_OUTCOMES}
 
 
 def driver(channel: str, random_control: bool, selected: list[str], budget: str | None,
@@ -71,7 +69,7 @@ def read_frame(*, session: Session, party: str, since: datetime, until: datetime
         .where(s.party == party, d.party == party, s.lodged_at >= since, s.lodged_at < until)
         .order_by(s.lodged_at, s.declaration_id)
     ).all()  # fmt: skip
-    controls = _controls(session, party, since, until)
+    controls = found_by_declaration(session=session, party=party, since=since, until=until)
     out = []
     for r in rows:
         reasons = json.loads(r.reasons)
@@ -83,33 +81,12 @@ def read_frame(*, session: Session, party: str, since: datetime, until: datetime
                 party, r.declaration_id, r.office, r.lodged_at, r.channel, r.random_control,
                 r.aeo, driver(r.channel, r.random_control, selected, r.budget, r.model_version),
                 matched, selected, found is not None,
-                bool(found and found["hit"]), bool(found and found["seizure"]),
-                found["revenue"] if found else 0.0, sorted(found["findings"]) if found else [],
+                bool(found and found.hit), bool(found and found.seizure),
+                found.revenue if found else 0.0, sorted(found.categories) if found else [],
                 _hours(r.arrival_at, r.released_at), _hours(r.lodged_at, r.released_at),
             )
         )  # fmt: skip
     return pl.DataFrame(out, schema=SCHEMA, orient="row")
-
-
-def _controls(session: Session, party: str, since: datetime, until: datetime) -> dict[int, Any]:
-    """Inspections summed per declaration: any hit, any seizure, revenue, finding categories."""
-    d, i = Declaration, Inspection
-    rows = session.scalars(
-        select(i)
-        .options(selectinload(i.findings))
-        .join(d, (d.id == i.declaration_id) & (d.version == i.declaration_version))
-        .where(i.party == party, d.party == party, d.lodged_at >= since, d.lodged_at < until)
-    )
-    out: dict[int, dict[str, Any]] = defaultdict(
-        lambda: {"hit": False, "seizure": False, "revenue": 0.0, "findings": set()}
-    )
-    for row in rows:
-        found = out[row.declaration_id]
-        found["hit"] |= row.outcome in _HITS
-        found["seizure"] |= row.outcome == "seizure"
-        found["revenue"] += row.additional_revenue_eur
-        found["findings"].update(f.category for f in row.findings)
-    return out
 
 
 def _hours(start: datetime | None, end: datetime | None) -> float | None:

@@ -10,7 +10,6 @@ inverse-propensity weight (``weights.py``): 1 if the risk rules selected it,
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -18,20 +17,17 @@ from typing import Any
 import numpy as np
 import polars as pl
 from sqlalchemy import Engine, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
-from riskhub.inspections.models import Inspection
-from riskhub.inspections.schemas import HIT_OUTCOMES
+from riskhub.inspections.service import found_by_declaration
 from riskhub.selectivity.models import SelectivityDecision
 from riskhub.selectivity.pipeline import OfficeRates
 from riskhub.selectivity.rows import item_rows, read_rows
 from riskhub.selectivity.service import office_rates
 from riskhub.targeting import sources
 from riskhub.targeting.weights import inverse_propensity
-
-_HITS = {o.value for o in HIT_OUTCOMES}
 
 
 @dataclass
@@ -44,22 +40,9 @@ class TrainingSet:
 
 def inspected(*, engine: Engine, party: str, since: datetime, until: datetime) -> TrainingSet:
     """The Party's inspected declarations lodged in [since, until), labelled and weighted."""
-    d, i, s = Declaration, Inspection, SelectivityDecision
+    d, s = Declaration, SelectivityDecision
     with acting_for(party), Session(engine) as session:
-        found: dict[int, dict[str, Any]] = defaultdict(
-            lambda: {"hit": False, "items": set(), "revenue": 0.0}
-        )
-        for row in session.scalars(
-            select(i)
-            .options(selectinload(i.findings))
-            .join(d, (d.id == i.declaration_id) & (d.version == i.declaration_version))
-            .where(i.party == party, d.party == party, d.lodged_at >= since, d.lodged_at < until)
-        ):
-            label = found[row.declaration_id]
-            if row.outcome in _HITS:
-                label["hit"] = True
-                label["items"].update(f.item_no for f in row.findings if f.item_no)
-            label["revenue"] += row.additional_revenue_eur
+        found = found_by_declaration(session=session, party=party, since=since, until=until)
         ids = sorted(found)
         decisions = {
             r.declaration_id: r
@@ -84,11 +67,11 @@ def inspected(*, engine: Engine, party: str, since: datetime, until: datetime) -
         "declaration_id", "item_no", "office"
     ).iter_rows():
         label = found[declaration_id]
-        named = label["items"]
-        fraud.append(int(label["hit"] and (not named or item_no in named)))
+        named = label.items
+        fraud.append(int(label.hit and (not named or item_no in named)))
         # The revenue goes to the first item a finding names (the first item if none).
         carrier = item_no in named if named else declaration_id not in first_item
-        revenue.append(label["revenue"] if carrier and declaration_id not in first_item else 0.0)
+        revenue.append(label.revenue if carrier and declaration_id not in first_item else 0.0)
         if carrier:
             first_item.add(declaration_id)
         decision = decisions.get(declaration_id)
