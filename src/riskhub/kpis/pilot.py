@@ -43,7 +43,8 @@ def compare(
         "control_after": frame.filter(pl.col("office").is_in(list(control)) & ~before),
     }
     hits = {k: _hits(g) for k, g in groups.items()}
-    inspections = {k: (g["inspected"].sum(), g.height) for k, g in groups.items()}
+    # (inspected, declarations): the inspection rate as a proportion.
+    ins = {k: (int(g["inspected"].sum()), g.height) for k, g in groups.items()}
     hours = {k: g["arrival_to_release_h"].drop_nulls().to_list() for k, g in groups.items()}
     out: dict[str, Any] = {
         "pilot_offices": list(pilot),
@@ -52,16 +53,15 @@ def compare(
         "groups": {
             k: {
                 "declarations": g.height,
-                "inspections": int(g["inspected"].sum()),
+                "inspections": ins[k][0],
                 "hit_rate": wilson(*hits[k]).as_dict(),
-                "inspection_rate": wilson(*map(int, inspections[k])).as_dict(),
+                "inspection_rate": wilson(*ins[k]).as_dict(),
                 "release_hours_mean": round(sum(hours[k]) / len(hours[k]), 2) if hours[k] else None,
             }
             for k, g in groups.items()
         },
     }
     keys = ("pilot_before", "pilot_after", "control_before", "control_after")
-    ins = {k: (int(inspections[k][0]), int(inspections[k][1])) for k in keys}
     out["pilot_change"] = {
         "hit_rate": difference(hits["pilot_before"], hits["pilot_after"]).as_dict(),
         "inspection_rate": difference(ins["pilot_before"], ins["pilot_after"]).as_dict(),
