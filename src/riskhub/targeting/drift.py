@@ -53,7 +53,7 @@ def drift(*, engine: Engine, party: str, since: datetime, until: datetime) -> di
         out.update(features={}, score_psi=None, model_picks=None, alerts=["no declarations"])
         return out
     rows = sources.native(items)
-    x = features.matrix(features.encode(rows, model.history))
+    x = model.encode(rows)  # once: for the feature PSIs and the score
     shifts = {}
     for index, name in enumerate(features.names()):
         reference = model.meta["reference_bins"].get(name)
@@ -64,7 +64,7 @@ def drift(*, engine: Engine, party: str, since: datetime, until: datetime) -> di
                    key=lambda n: -(shifts[n] or 0))  # fmt: skip
     if moved:
         alerts.append(f"{len(moved)} features shifted (PSI > {SHIFT}): {', '.join(moved[:5])}")
-    probability = model.predict(rows)["probability"].to_numpy()
+    probability = model.predict(rows, x=x)["probability"].to_numpy()
     bins = model.meta["score_bins"]
     score_psi = round(psi(bins["edges"], bins["shares"], probability), 4)
     if score_psi > SHIFT:

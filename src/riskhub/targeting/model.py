@@ -54,9 +54,19 @@ class RiskModel:
     history: features.History
     meta: dict[str, Any] = field(default_factory=dict)
 
-    def predict(self, frame: pl.DataFrame, *, revenue_weight: float | None = None) -> pl.DataFrame:
-        """id, score, probability and expected revenue for each row of ``frame``."""
-        x = features.matrix(features.encode(frame, self.history))
+    def encode(self, frame: pl.DataFrame) -> np.ndarray[Any, Any]:
+        """The feature matrix of ``frame``, from this model's training history."""
+        return features.matrix(features.encode(frame, self.history))
+
+    def predict(
+        self, frame: pl.DataFrame, *, revenue_weight: float | None = None,
+        x: np.ndarray[Any, Any] | None = None,
+    ) -> pl.DataFrame:  # fmt: skip
+        """id, score, probability and expected revenue for each row of ``frame``.
+
+        ``x`` is ``encode(frame)`` when the caller already has it.
+        """
+        x = self.encode(frame) if x is None else x
         threads = int(self.meta.get("threads", 1))
         probability = self.fraud.predict(x, num_threads=threads)
         expected = (
@@ -76,9 +86,8 @@ class RiskModel:
             }
         )
 
-    def contributions(self, frame: pl.DataFrame) -> tuple[np.ndarray[Any, Any], list[str]]:
-        """Per-row feature contributions to the log-odds (LightGBM ``pred_contrib``)."""
-        x = features.matrix(features.encode(frame, self.history))
+    def contributions(self, x: np.ndarray[Any, Any]) -> tuple[np.ndarray[Any, Any], list[str]]:
+        """Per-row feature contributions to the log-odds (LightGBM ``pred_contrib``) of ``x``."""
         threads = int(self.meta.get("threads", 1))
         contributions = self.fraud.predict(x, pred_contrib=True, num_threads=threads)
         return np.asarray(contributions), features.names()
@@ -89,7 +98,7 @@ class RiskModel:
         Encoded as at scoring time: for a model trained on inspected declarations,
         pass all the declarations of its window, the traffic it will score.
         """
-        x = features.matrix(features.encode(rows, self.history))
+        x = self.encode(rows)
         self.meta["reference_bins"] = reference_bins(x)
         self.meta["score_bins"] = _bins(np.asarray(self.fraud.predict(x)))
 

@@ -59,9 +59,8 @@ class ModelScorer(Scorer):
         if items.is_empty():
             return NoModel().score(items)
         rows = sources.native(items.with_columns(pl.col("lodged_at")))
-        predicted = self.model.predict(rows)
-        contributions, names = self.model.contributions(rows)
-        values = features.matrix(features.encode(rows, self.model.history))
+        values = self.model.encode(rows)  # once: for the scores, the bonus and the reasons
+        predicted = self.model.predict(rows, x=values)
         seen = values[:, features.names().index("seen_hs_origin")] * self.model.history.seen_all
         frame = items.select("party", "reference", "declaration_id", "version").with_columns(
             pl.Series("p", self._selection(items, predicted, seen)),
@@ -70,12 +69,13 @@ class ModelScorer(Scorer):
         # The riskiest item speaks for the declaration.
         best = frame.sort("p", descending=True).unique(["party", "reference"], keep="first")
         picked = best["_row"].to_list()
+        # Contributions cost many predictions: only for the items that speak.
+        contributions, names = self.model.contributions(values[picked])
         said = [
             [f"{p:.0%} likely non-compliant", *why]
             for p, why in zip(
                 predicted["probability"].to_numpy()[picked],
-                explain.reasons(contributions[picked], values[picked], names,
-                                rows[picked].to_dicts()),
+                explain.reasons(contributions, values[picked], names, rows[picked].to_dicts()),
                 strict=True,
             )
         ]  # fmt: skip
