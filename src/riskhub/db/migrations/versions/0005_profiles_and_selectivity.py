@@ -8,14 +8,13 @@ Create Date: 2026-11-28
 import sqlalchemy as sa
 from alembic import op
 
+from riskhub.db import rls
 from riskhub.db.base import BigId
 
 revision = "0005"
 down_revision = "0004"
 branch_labels = None
 depends_on = None
-
-TENANT = "party = current_setting('riskhub.party', true)"
 
 
 def upgrade() -> None:
@@ -138,23 +137,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in ("risk_profile_versions", "selectivity_decisions", "office_selectivity"):
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY tenant ON {table} USING ({TENANT}) WITH CHECK ({TENANT})")
-    # Shared objects: another Party may read what is not 'own'; the service then
-    # applies the exact rule (groups, CEFTA or CEFTA+EU). Only the owner writes.
+        for statement in rls.tenant(table):
+            op.execute(statement)
     for table in ("risk_profiles", "named_lists"):
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY shared_read ON {table} FOR SELECT "
-            f"USING ({TENANT} OR distribution <> 'own')"
-        )
-        op.execute(f"CREATE POLICY owner_insert ON {table} FOR INSERT WITH CHECK ({TENANT})")
-        op.execute(
-            f"CREATE POLICY owner_update ON {table} FOR UPDATE USING ({TENANT}) WITH CHECK ({TENANT})"
-        )
-        op.execute(f"CREATE POLICY owner_delete ON {table} FOR DELETE USING ({TENANT})")
+        for statement in rls.shared(table):
+            op.execute(statement)
 
 
 def downgrade() -> None:

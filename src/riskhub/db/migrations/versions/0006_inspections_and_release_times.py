@@ -8,13 +8,12 @@ Create Date: 2026-11-27 23:51:02.498645
 import sqlalchemy as sa
 from alembic import op
 
+from riskhub.db import rls
+
 revision = "0006"
 down_revision = "0005"
 branch_labels = None
 depends_on = None
-
-
-TENANT = "party = current_setting('riskhub.party', true)"
 
 
 def upgrade() -> None:
@@ -193,23 +192,11 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in ("checklist_versions", "inspections", "inspection_findings", "release_times"):
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY tenant ON {table} USING ({TENANT}) WITH CHECK ({TENANT})")
-    # Shared objects, as risk profiles: others read what is not 'own' and the
-    # service applies the exact distribution rule; only the owner writes.
+        for statement in rls.tenant(table):
+            op.execute(statement)
     for table in ("checklists", "inspection_feedback"):
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(
-            f"CREATE POLICY shared_read ON {table} FOR SELECT "
-            f"USING ({TENANT} OR distribution <> 'own')"
-        )
-        op.execute(f"CREATE POLICY owner_insert ON {table} FOR INSERT WITH CHECK ({TENANT})")
-        op.execute(
-            f"CREATE POLICY owner_update ON {table} FOR UPDATE USING ({TENANT}) WITH CHECK ({TENANT})"
-        )
-        op.execute(f"CREATE POLICY owner_delete ON {table} FOR DELETE USING ({TENANT})")
+        for statement in rls.shared(table):
+            op.execute(statement)
 
 
 def downgrade() -> None:

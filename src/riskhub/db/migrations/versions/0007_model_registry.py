@@ -8,13 +8,12 @@ Create Date: 2026-11-28 00:29:26.192453
 import sqlalchemy as sa
 from alembic import op
 
+from riskhub.db import rls
+
 revision = "0007"
 down_revision = "0006"
 branch_labels = None
 depends_on = None
-
-
-TENANT = "party = current_setting('riskhub.party', true)"
 
 
 def upgrade() -> None:
@@ -85,9 +84,8 @@ def upgrade() -> None:
     if op.get_bind().dialect.name != "postgresql":
         return
     for table in ("risk_models", "shadow_scores"):
-        op.execute(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY")
-        op.execute(f"ALTER TABLE {table} FORCE ROW LEVEL SECURITY")
-        op.execute(f"CREATE POLICY tenant ON {table} USING ({TENANT}) WITH CHECK ({TENANT})")
+        for statement in rls.tenant(table):
+            op.execute(statement)
 
 
 def downgrade() -> None:
