@@ -12,6 +12,7 @@ from riskhub.audit.routes import router as audit_router
 from riskhub.declarations import schemas as declaration_schemas
 from riskhub.declarations.routes import aggregates as aggregates_router
 from riskhub.declarations.routes import router as declarations_router
+from riskhub.exchange.routes import router as exchange_router
 from riskhub.inspections.routes import feedback as feedback_router
 from riskhub.inspections.routes import protocols as checklists_router
 from riskhub.inspections.routes import router as inspections_router
@@ -45,6 +46,7 @@ def create_app() -> FastAPI:
     app.include_router(checklists_router)
     app.include_router(feedback_router)
     app.include_router(kpis_router)
+    app.include_router(exchange_router)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

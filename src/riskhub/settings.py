@@ -43,11 +43,44 @@ class Settings(BaseSettings):
     retention_years: int = Field(
         default=10, ge=1, description="Years after lodgement that traders' identities are kept."
     )
+    node: str = Field(
+        default="hub",
+        pattern=r"^[a-z0-9][a-z0-9._-]{0,39}$",
+        description="This hub's name in the SEED+ exchange; partners register it with its key.",
+    )
+    node_parties: str = Field(
+        default="AL;BA;MD;ME;MK;RS;XK",
+        description="';'-separated Parties this hub speaks for in the exchange.",
+    )
+    exchange_key_file: Path | None = Field(
+        default=None,
+        description="This node's Ed25519 private key (PEM) that signs exchange messages and "
+        "receipts; unset means <data_dir>/keys/exchange-ed25519.pem, created on first use.",
+    )
+    exchange_ca_file: Path | None = Field(
+        default=None,
+        description="CA certificates (PEM) that partners' HTTPS certificates are checked "
+        "against; unset means the system's.",
+    )
+    exchange_batch: int = Field(
+        default=200, ge=1, le=500, description="Messages per push to one partner node."
+    )
+    exchange_timeout_s: float = Field(
+        default=30.0, gt=0, description="Seconds to wait for a partner node's answer."
+    )
     threads: int = Field(default=1, ge=1, description="Worker threads for numeric libraries.")
 
     @property
     def effective_hub_key_file(self) -> Path:
         return self.hub_key_file or self.data_dir / "keys" / "hub-ed25519.pem"
+
+    @property
+    def effective_exchange_key_file(self) -> Path:
+        return self.exchange_key_file or self.data_dir / "keys" / "exchange-ed25519.pem"
+
+    @property
+    def parties_served(self) -> frozenset[str]:
+        return frozenset(p.strip().upper() for p in self.node_parties.split(";") if p.strip())
 
     @property
     def effective_admin_database_url(self) -> str:

@@ -229,6 +229,13 @@ MATRIX: dict[tuple[str, str], Case] = {
         query={"offices": "RS-BAT", "start": "2026-06-01", "since": "2026-05-01",
                "until": "2026-06-30"},
     ),
+    # Partner nodes push signed messages: no API token (the signatures say who sent them).
+    ("POST", "/api/v1/exchange/messages"): Case(None, 422, body=lambda w, p: {"messages": []}),
+    ("GET", "/api/v1/exchange/inbox"): Case(Permission.EXCHANGE_PULL, 200),
+    ("POST", "/api/v1/exchange/receipts"): Case(
+        Permission.EXCHANGE_PULL, 200, body=lambda w, p: {"receipts": ["not.a.receipt"]}
+    ),
+    ("GET", "/api/v1/exchange/status"): Case(Permission.EXCHANGE_READ, 200),
 }  # fmt: skip
 
 

@@ -29,6 +29,9 @@ class Permission(StrEnum):
     INSPECTIONS_RECORD = "inspections:record"
     INSPECTIONS_READ = "inspections:read"
     CHECKLISTS_READ = "checklists:read"
+    EXCHANGE_PULL = "exchange:pull"  # a partner's system fetching the messages meant for it
+    EXCHANGE_READ = "exchange:read"  # the exchange monitor of one's own Party
+    FINDINGS_READ = "findings:read"  # matching findings on one's own Party's declarations
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -40,6 +43,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.INSPECTIONS_RECORD,
             Permission.INSPECTIONS_READ,
             Permission.CHECKLISTS_READ,
+            Permission.FINDINGS_READ,
         }
     ),
     Role.ANALYST: frozenset(
@@ -53,10 +57,17 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.SELECTIVITY_MANAGE,
             Permission.INSPECTIONS_READ,
             Permission.CHECKLISTS_READ,
+            Permission.EXCHANGE_READ,
+            Permission.FINDINGS_READ,
         }
     ),
     Role.PARTY_ADMIN: frozenset(
-        {Permission.DECLARATIONS_SUBMIT, Permission.DECLARATIONS_READ, Permission.USERS_MANAGE}
+        {
+            Permission.DECLARATIONS_SUBMIT,
+            Permission.DECLARATIONS_READ,
+            Permission.USERS_MANAGE,
+            Permission.EXCHANGE_READ,
+        }
     ),
     # The RMWG reviews the profiles shared with it; analysts write them.
     Role.RMWG: frozenset(
@@ -73,7 +84,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.CHECKLISTS_READ,
         }
     ),
-    Role.EU_PARTNER: frozenset(),
+    Role.EU_PARTNER: frozenset({Permission.EXCHANGE_PULL}),
     Role.AUDITOR: frozenset({Permission.AUDIT_READ}),
 }
 

@@ -12,6 +12,7 @@ from riskhub.cli import (
     audit,
     db,
     demo,
+    exchange,
     ingest,
     inspect,
     kpi,
@@ -45,6 +46,7 @@ app.add_typer(offices.app, name="offices")
 app.add_typer(inspect.app, name="inspect")
 app.add_typer(report.app, name="report")
 app.add_typer(model.app, name="model")
+app.add_typer(exchange.app, name="exchange")
 app.command("kpi")(kpi.kpi)
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)

@@ -27,3 +27,8 @@ class Base(DeclarativeBase):
 def utcnow() -> datetime:
     """Now, as every timestamp is stored: UTC without an offset."""
     return datetime.now(UTC).replace(tzinfo=None)
+
+
+def naive_utc(value: datetime) -> datetime:
+    """UTC without an offset, as the database keeps times."""
+    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)

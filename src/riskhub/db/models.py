@@ -8,7 +8,9 @@ def load_all_models() -> None:
     import riskhub.access.models
     import riskhub.audit.models
     import riskhub.declarations.models
+    import riskhub.exchange.models
     import riskhub.inspections.models
+    import riskhub.matching.models
     import riskhub.profiles.models
     import riskhub.registries.models
     import riskhub.selectivity.models

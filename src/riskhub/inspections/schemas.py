@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import math
 import re
-from datetime import UTC, datetime
+from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
@@ -20,6 +20,7 @@ from pydantic import (
 
 from riskhub.access.distribution import Distribution, Tlp
 from riskhub.api_types import UtcDateTime
+from riskhub.db.base import naive_utc
 from riskhub.profiles.document import CODE_PATTERN, Agency
 
 
@@ -233,11 +234,6 @@ class InspectionIn(_Strict):
         if self.seized_quantity and not self.seized_unit:
             raise ValueError("seized_quantity needs seized_unit (e.g. kg, pcs)")
         return self
-
-
-def naive_utc(value: datetime) -> datetime:
-    """UTC without an offset, as the database keeps times."""
-    return value if value.tzinfo is None else value.astimezone(UTC).replace(tzinfo=None)
 
 
 class FindingOut(BaseModel):

@@ -20,7 +20,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from riskhub.db.base import utcnow
+from riskhub.db.base import naive_utc, utcnow
 from riskhub.declarations.models import Declaration
 from riskhub.inspections import checklists, times
 from riskhub.inspections.models import (
@@ -35,7 +35,6 @@ from riskhub.inspections.schemas import (
     FeedbackIn,
     InspectionIn,
     Outcome,
-    naive_utc,
 )
 from riskhub.profiles.service import shared_with
 from riskhub.selectivity.models import SelectivityDecision

@@ -17,11 +17,11 @@ from pathlib import Path
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from riskhub.db.base import utcnow
+from riskhub.db.base import naive_utc, utcnow
 from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration
 from riskhub.inspections.models import ReleaseTime
-from riskhub.inspections.schemas import TIMESTAMPS, naive_utc, plausible
+from riskhub.inspections.schemas import TIMESTAMPS, plausible
 
 # (earlier, later): the later may not come before the earlier.
 ORDER = (

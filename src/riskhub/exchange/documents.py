@@ -1,0 +1,96 @@
+"""What partners shared with this hub's Parties, kept as the latest version of each object.
+
+Received messages and deliveries between Parties on the same hub land here the
+same way, so every feature reads its partners' data (exports coming its way,
+arrival confirmations, VAT refund claims, RIFs, common profiles) from one place,
+whatever route it took. Matching findings go to their own table instead, where
+both sides' copies are kept.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from riskhub.access.distribution import Distribution, Tlp
+from riskhub.db.base import naive_utc
+from riskhub.db.upsert import insert_for
+from riskhub.exchange.envelope import Origin
+from riskhub.exchange.messages import CommonProfile, MatchingFinding, MessageType, key_of
+from riskhub.exchange.models import ReceivedDocument
+from riskhub.matching.models import MatchingFinding as FindingRow
+
+
+def store(
+    *,
+    session: Session,
+    type: MessageType,
+    payload: BaseModel,
+    party: str,
+    origin: Origin,
+    distribution: Distribution,
+    tlp: Tlp,
+    sent_at: datetime,
+    forwardable: bool,
+    now: datetime,
+) -> None:
+    """Keep what a message says for ``party``; a later version replaces an earlier one."""
+    if isinstance(payload, MatchingFinding):
+        row = payload.model_dump()
+        row.update(
+            party=party,
+            entry_party=row["entry_party"] or "",
+            entry_reference=row["entry_reference"] or "",
+            item_no=row["item_no"] or 0,
+            paired_by=row["paired_by"] or "",
+            found_by=origin.node,
+            detected_at=naive_utc(payload.detected_at),
+        )
+        session.execute(insert_for(session, FindingRow.__table__).on_conflict_do_nothing(), [row])
+        return
+    d = ReceivedDocument.__table__
+    withdrawn = now if isinstance(payload, CommonProfile) and payload.action == "withdraw" else None
+    values = {
+        "party": party,
+        "type": type.value,
+        "sender_party": origin.party,
+        "origin_node": origin.node,
+        "key": key_of(type, payload)[:200],
+        "distribution": distribution.value,
+        "tlp": tlp.value,
+        "forwardable": forwardable,
+        "payload": payload.model_dump_json(),
+        "sent_at": naive_utc(sent_at),
+        "received_at": now,
+        "withdrawn_at": withdrawn,
+    }
+    statement = insert_for(session, d).values(values)
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=["party", "type", "sender_party", "key"],
+            set_={k: statement.excluded[k] for k in values if k not in ("party", "type", "key")},
+            # Messages can overtake each other on retries: never let an older version win.
+            where=statement.excluded.sent_at >= d.c.sent_at,
+        )
+    )
+
+
+def documents(
+    *, session: Session, party: str, type: MessageType, keys: list[str] | None = None
+) -> list[dict[str, Any]]:
+    """The current (not withdrawn) documents of one type held for ``party``, as payloads."""
+    d = ReceivedDocument
+    query = select(d.sender_party, d.payload).where(
+        d.party == party, d.type == type.value, d.withdrawn_at.is_(None)
+    )
+    if keys is not None:
+        query = query.where(d.key.in_(keys))
+    return [
+        {"sender_party": sender, **json.loads(payload)}
+        for sender, payload in session.execute(query)
+    ]

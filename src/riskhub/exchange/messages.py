@@ -1,0 +1,206 @@
+"""What hubs say to each other: one pydantic schema per message type (SEED+).
+
+Each payload is checked against its type's schema after the signature verifies
+and before anything is stored. Schemas are strict (unknown fields refused), so a
+partner that sends something new gets a clear rejection instead of silent loss.
+``riskhub exchange schemas`` writes them as JSON Schema for partners' developers.
+No image bytes travel: a scanner result names where the image is kept.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+Code2 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
+Office = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{2,17}$")]
+Hs = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,10}$")]
+Ref = Annotated[str, StringConstraints(min_length=1, max_length=35)]
+Kg = Annotated[float, Field(ge=0, le=1e7)]
+Eur = Annotated[float, Field(ge=0, le=1e11)]
+
+
+class MessageType(StrEnum):
+    EXPORT_DECLARATION = "export_declaration"  # pre-arrival data, office of exit -> entry
+    ARRIVAL_CONFIRMATION = "arrival_confirmation"
+    INSPECTION_REPORT = "inspection_report"
+    RIF = "rif"
+    COMMON_PROFILE = "common_profile"
+    MATCHING_FINDING = "matching_finding"
+    WEIGHBRIDGE = "weighbridge_measurement"
+    VAT_REFUND_CLAIM = "vat_refund_claim"
+    SCANNER_RESULT = "scanner_result"
+    RECEIPT = "receipt"
+
+
+class _Payload(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ExportItem(_Payload):
+    item_no: int = Field(ge=1, le=999)
+    hs_code: Hs
+    description: str | None = Field(default=None, max_length=512)
+    origin_country: Code2
+    net_mass: Kg
+    gross_mass: Kg | None = None
+    quantity: float | None = Field(default=None, ge=0)
+    supplementary_unit: str | None = Field(default=None, max_length=10)
+    customs_value_eur: Eur
+
+
+class ExportDeclaration(_Payload):
+    """An export declaration at the office of exit, sent to the Party of entry before arrival."""
+
+    reference: Ref
+    office: Office
+    lodged_at: datetime
+    exit_at: datetime | None = None
+    destination_country: Code2
+    vehicle_registration: str | None = Field(default=None, max_length=20)
+    container_ids: list[str] = Field(default_factory=list, max_length=20)
+    total_gross_mass: Kg | None = None
+    weighbridge_mass: Kg | None = None
+    exporter: str | None = Field(default=None, max_length=35)  # a pseudonym unless agreed
+    items: list[ExportItem] = Field(min_length=1, max_length=999)
+
+
+class ArrivalConfirmation(_Payload):
+    """The goods of an export arrived at the office of entry (SEED closes the movement)."""
+
+    export_party: Code2
+    export_reference: Ref
+    entry_reference: Ref
+    entry_office: Office
+    arrived_at: datetime
+
+
+class InspectionReport(_Payload):
+    """What a control of a consignment found, for the Party whose data selected it (S11)."""
+
+    declaration_reference: Ref
+    export_party: Code2 | None = None
+    export_reference: Ref | None = None
+    office: Office
+    kind: Literal["documentary", "physical", "scan"]
+    outcome: str = Field(max_length=40)
+    findings: list[str] = Field(default_factory=list, max_length=20)
+    inspected_at: datetime
+    additional_revenue_eur: Eur | None = None
+
+
+class Rif(_Payload):
+    """A Risk Information Form, as shared (operators minimised)."""
+
+    rif_id: str = Field(min_length=1, max_length=40)
+    title: str = Field(min_length=1, max_length=200)
+    risk_area: Literal["financial", "security", "safety_health", "environment", "ipr", "cash"]
+    description: str = Field(max_length=5000)
+    indicators: list[str] = Field(default_factory=list, max_length=50)
+    hs_codes: list[Hs] = Field(default_factory=list, max_length=100)
+    urgency: Literal["routine", "urgent", "immediate"] = "routine"
+    valid_until: datetime | None = None
+
+
+class CommonProfile(_Payload):
+    """A common risk profile published, updated or withdrawn by its owner."""
+
+    code: str = Field(pattern=r"^[A-Z0-9][A-Z0-9._-]{2,39}$")
+    action: Literal["publish", "update", "withdraw"]
+    version: int = Field(ge=1)
+    document: dict[str, Any] | None = None  # the profile as its YAML source parses
+    reason: str | None = Field(default=None, max_length=1000)
+
+
+class MatchingFinding(_Payload):
+    """A discrepancy between an exit and an entry declaration, shared with both sides."""
+
+    kind: str = Field(max_length=30)
+    severity: Literal["warning", "high"]
+    exit_party: Code2
+    exit_reference: Ref
+    entry_party: Code2 | None = None
+    entry_reference: Ref | None = None
+    item_no: int | None = None
+    paired_by: str | None = Field(default=None, max_length=20)
+    exit_value: float | None = None
+    entry_value: float | None = None
+    difference_pct: float | None = None
+    detail: str = Field(max_length=500)
+    detected_at: datetime
+
+
+class WeighbridgeMeasurement(_Payload):
+    office: Office
+    vehicle_registration: str = Field(min_length=1, max_length=20)
+    declaration_reference: Ref | None = None
+    measured_at: datetime
+    mass_kg: Kg
+
+
+class VatRefundClaim(_Payload):
+    """A VAT refund claimed on an export, from the tax administration to customs."""
+
+    claim_id: str = Field(min_length=1, max_length=40)
+    export_reference: Ref
+    exporter: str = Field(min_length=1, max_length=35)
+    amount_eur: Eur
+    claimed_at: datetime
+
+
+class ScannerResult(_Payload):
+    office: Office
+    declaration_reference: Ref
+    scanned_at: datetime
+    image_reference: str = Field(min_length=1, max_length=200)  # where the image is kept
+    conclusion: Literal["clear", "suspicious", "anomaly"]
+    analyst_comment: str | None = Field(default=None, max_length=1000)
+
+
+class Receipt(_Payload):
+    """The receiver's signed answer to one message; a message is delivered when this verifies."""
+
+    message_id: str | None = Field(default=None, max_length=36)
+    token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
+    status: Literal["applied", "duplicate", "rejected"]
+    reason: str | None = Field(default=None, max_length=300)
+    received_at: datetime
+
+
+PAYLOADS: dict[MessageType, type[_Payload]] = {
+    MessageType.EXPORT_DECLARATION: ExportDeclaration,
+    MessageType.ARRIVAL_CONFIRMATION: ArrivalConfirmation,
+    MessageType.INSPECTION_REPORT: InspectionReport,
+    MessageType.RIF: Rif,
+    MessageType.COMMON_PROFILE: CommonProfile,
+    MessageType.MATCHING_FINDING: MatchingFinding,
+    MessageType.WEIGHBRIDGE: WeighbridgeMeasurement,
+    MessageType.VAT_REFUND_CLAIM: VatRefundClaim,
+    MessageType.SCANNER_RESULT: ScannerResult,
+    MessageType.RECEIPT: Receipt,
+}
+
+
+def key_of(kind: MessageType, payload: BaseModel) -> str:
+    """What identifies the business object a message is about, for replacing older versions."""
+    match payload:
+        case ExportDeclaration(reference=ref) | ArrivalConfirmation(export_reference=ref):
+            return ref
+        case InspectionReport(declaration_reference=ref) | ScannerResult(declaration_reference=ref):
+            return ref
+        case Rif(rif_id=key) | CommonProfile(code=key) | VatRefundClaim(claim_id=key):
+            return key
+        case MatchingFinding() as f:
+            entry = f"{f.entry_reference or ''}:{f.item_no or 0}"
+            return f"{f.kind}:{f.exit_party}/{f.exit_reference}:{entry}"
+        case WeighbridgeMeasurement() as w:
+            return f"{w.office}:{w.vehicle_registration}:{w.measured_at.isoformat()}"
+    raise ValueError(f"no key for {kind}")
+
+
+def json_schemas() -> dict[str, Any]:
+    """Every message type's payload schema, keyed by type (for the docs and partners)."""
+    return {kind.value: model.model_json_schema() for kind, model in PAYLOADS.items()}

@@ -1,0 +1,181 @@
+"""Putting messages in the outbox, in the caller's transaction, addressed by the sharing rules.
+
+``enqueue`` is called by the feature that makes a change (a matching finding,
+an inspection report, an export for the neighbour) inside the same transaction
+as the change itself: both commit or neither does. It decides which partner
+nodes may receive the message from its distribution (``visible_to`` at every
+hop: own-only never leaves, a group goes only to its members, CEFTA never to
+an EU node), signs one envelope per node, and queues it. A business object is
+queued once per node (``subject``), so re-running the code that queues it is safe.
+Traders' identities are replaced by pseudonyms unless the partner's agreement
+says they travel.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from pydantic import BaseModel
+from sqlalchemy import select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from riskhub.access.distribution import Distribution, Sharing, Tlp, minimise, visible_to
+from riskhub.audit.keys import derive_secret, load_or_create
+from riskhub.db.upsert import insert_for
+from riskhub.exchange.envelope import LIFETIME, Envelope, Origin, new_id, seal, token_hash
+from riskhub.exchange.keys import Identity
+from riskhub.exchange.messages import MessageType, key_of
+from riskhub.exchange.models import OutboxMessage, PartnerNode
+from riskhub.settings import get_settings
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """A message to send: what, from which Party, for which Parties, shared how."""
+
+    type: MessageType
+    payload: BaseModel
+    sender_party: str
+    receivers: Sequence[str]
+    distribution: Distribution
+    tlp: Tlp = Tlp.AMBER
+    group: frozenset[str] = frozenset()
+    version: str = "1"  # a new version of the same object is a new message
+    origin: Origin | None = None  # set when forwarding
+    path: Sequence[str] = field(default_factory=tuple)
+
+    @property
+    def sharing(self) -> Sharing:
+        owner = self.origin.party if self.origin else self.sender_party
+        return Sharing(owner, self.distribution, self.tlp, self.group)
+
+    @property
+    def subject(self) -> str:
+        if self.origin is not None:
+            return f"forward:{self.origin.node}:{self.origin.message_id}"
+        key = key_of(self.type, self.payload)
+        return f"{self.type.value}:{self.sender_party}:{key}:{self.version}"[:200]
+
+
+def routes(
+    message: Outgoing, *, nodes: Sequence[PartnerNode], me: str, skip: Sequence[str] = ()
+) -> dict[str, list[str]]:
+    """The partner nodes that get ``message``, each with the receiving Parties it speaks for."""
+    if message.distribution is Distribution.OWN:
+        return {}
+    sharing = message.sharing
+    out: dict[str, list[str]] = {}
+    for node in nodes:
+        if node.node == me or node.node in skip or not node.active:
+            continue
+        served = set(node.parties.split(";"))
+        parties = sorted(p for p in message.receivers if p in served and visible_to(p, sharing))
+        if parties:
+            out[node.node] = parties
+    return out
+
+
+def enqueue(
+    *,
+    session: Session | Connection,
+    identity: Identity,
+    message: Outgoing,
+    now: datetime,
+    nodes: Sequence[PartnerNode],
+) -> int:
+    """Queue ``message`` for every partner node allowed to receive it; returns how many were new."""
+    table = OutboxMessage.__table__
+    rows = []
+    for node_name, parties in routes(
+        message, nodes=nodes, me=identity.node, skip=message.path
+    ).items():
+        node = next(n for n in nodes if n.node == node_name)
+        payload = _minimised(message, node, parties)
+        message_id = new_id()
+        origin = message.origin or Origin(
+            party=message.sender_party, node=identity.node, message_id=message_id
+        )
+        envelope = Envelope(
+            id=message_id,
+            sender_party=message.sender_party,
+            sender_node=identity.node,
+            receiver_node=node_name,
+            receivers=parties,
+            type=message.type,
+            created_at=now,
+            expires_at=now + LIFETIME,
+            distribution=message.distribution,
+            tlp=message.tlp,
+            group=sorted(message.group),
+            origin=origin,
+            path=[*message.path, identity.node],
+            payload=payload,
+        )
+        token = seal(envelope, identity.key, kid=identity.kid)
+        rows.append(
+            {
+                "message_id": message_id,
+                "party": message.sender_party,
+                "audience": ";".join(parties),
+                "receiver_node": node_name,
+                "subject": message.subject,
+                "type": message.type.value,
+                "token": token,
+                "token_sha256": token_hash(token),
+                "status": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+                "expires_at": now + LIFETIME,
+            }
+        )
+    if not rows:
+        return 0
+    bind = session.get_bind() if isinstance(session, Session) else session
+    statement = (
+        insert_for(bind, table)
+        .values(rows)
+        .on_conflict_do_nothing(index_elements=["receiver_node", "subject"])
+        .returning(table.c.id)
+    )
+    return len(session.execute(statement).all())
+
+
+def _minimised(message: Outgoing, node: PartnerNode, parties: list[str]) -> dict[str, object]:
+    payload = message.payload.model_dump(mode="json")
+    if message.origin is not None:  # a forwarded payload was minimised by its first sender
+        return payload
+    sharing = Sharing(
+        message.sender_party,
+        message.distribution,
+        message.tlp,
+        message.group,
+        identities_shared=node.identities_shared,
+    )
+    return minimise(payload, reader=parties[0], sharing=sharing, key=pseudonym_key())
+
+
+def pseudonym_key() -> bytes:
+    """The secret behind this hub's pseudonyms, derived from the hub key (never stored)."""
+    return derive_secret(load_or_create(get_settings().effective_hub_key_file), "pseudonyms")
+
+
+def due_for_pull(*, session: Session, party: str, since: int, limit: int) -> list[tuple[int, str]]:
+    """Messages for ``party``'s pulling node after cursor ``since``: (cursor, signed token)."""
+    o, n = OutboxMessage, PartnerNode
+    pulling = select(n.node).where(n.url.is_(None), n.active.is_(True))
+    rows = session.execute(
+        select(o.id, o.token)
+        .where(
+            o.id > since,
+            o.status.in_(("pending", "delivered")),
+            o.receiver_node.in_(pulling),
+            (";" + o.audience + ";").contains(f";{party};"),
+        )
+        .order_by(o.id)
+        .limit(limit)
+    ).all()
+    return [(int(i), str(t)) for i, t in rows]

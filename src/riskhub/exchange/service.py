@@ -1,0 +1,80 @@
+"""Exchange services the API and the CLI share: the monitor, and settling pulled messages."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from riskhub.db.base import utcnow
+from riskhub.exchange import jws
+from riskhub.exchange.envelope import PartnerKey, Rejected, read_receipt
+from riskhub.exchange.keys import Identity
+from riskhub.exchange.models import InboxMessage, OutboxMessage, ReceivedDocument
+from riskhub.exchange.schemas import Failing, StatusOut
+
+
+def settle_pulled(
+    *, session: Session, receipts: Sequence[str], ring: dict[str, PartnerKey], party: str
+) -> tuple[int, list[str]]:
+    """Mark messages ``party``'s node pulled as delivered, from its signed receipts."""
+    o = OutboxMessage
+    settled, problems = 0, []
+    for index, token in enumerate(receipts):
+        try:
+            key = ring.get(str(jws.parse(token).header["kid"]))
+            if key is None or party not in key.parties:
+                raise Rejected("unknown_key", "not signed by a registered key of your node")
+            _, body = read_receipt(token, keyring=ring, node=key.node)
+        except (Rejected, jws.JwsError) as error:
+            problems.append(f"receipts.{index}: {error}")
+            continue
+        rejected = body.get("status") == "rejected"
+        changed = session.execute(
+            update(o)
+            .where(
+                o.token_sha256 == str(body.get("token_sha256")),
+                o.receiver_node == key.node,
+                o.status == "pending",
+                (";" + o.audience + ";").contains(f";{party};"),
+            )
+            .values(
+                status="rejected" if rejected else "delivered",
+                delivered_at=utcnow(),
+                receipt=token,
+                last_error=str(body.get("reason"))[:300] if rejected else None,
+            )
+        )
+        settled += int(changed.rowcount or 0)  # type: ignore[attr-defined]
+    return settled, problems
+
+
+def status(*, session: Session, party: str, identity: Identity) -> StatusOut:
+    """What ``party`` has waiting, delivered and refused, and what it received."""
+    o, i, d = OutboxMessage, InboxMessage, ReceivedDocument
+    outbox = _counted(session, select(o.status, func.count()).where(o.party == party), o.status)
+    inbox = _counted(session, select(i.type, func.count()).where(i.party == party), i.type)
+    documents = _counted(session, select(d.type, func.count()).where(d.party == party), d.type)
+    failing = session.execute(
+        select(o.receiver_node, o.type, o.attempts, o.last_error, o.next_attempt_at)
+        .where(o.party == party, o.status == "pending", o.attempts > 0)
+        .order_by(o.attempts.desc(), o.id)
+        .limit(20)
+    ).all()
+    return StatusOut(
+        node=identity.node,
+        kid=identity.kid,
+        outbox=outbox,
+        inbox=inbox,
+        documents=documents,
+        failing=[
+            Failing(receiver_node=n, type=t, attempts=a, last_error=e, next_attempt_at=at)
+            for n, t, a, e, at in failing
+        ],
+    )
+
+
+def _counted(session: Session, query: Any, by: Any) -> dict[str, int]:
+    return {str(name): int(n) for name, n in session.execute(query.group_by(by))}
