@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     exchange_timeout_s: float = Field(
         default=30.0, gt=0, description="Seconds to wait for a partner node's answer."
     )
+    exchange_keep_alive: bool = Field(
+        default=True,
+        description="Reuse connections to partner nodes; off opens one per push (for gateways "
+        "that drop idle connections, and for fault tests that act per connection).",
+    )
     threads: int = Field(default=1, ge=1, description="Worker threads for numeric libraries.")
 
     @property

@@ -96,7 +96,9 @@ def run(
     settings = get_settings()
     engine = ready_engine()
     transport = HttpTransport(
-        ca_file=settings.exchange_ca_file, timeout_s=settings.exchange_timeout_s
+        ca_file=settings.exchange_ca_file,
+        timeout_s=settings.exchange_timeout_s,
+        keep_alive=settings.exchange_keep_alive,
     )
     total: Counter[str] = Counter()
 
@@ -111,6 +113,7 @@ def run(
                 transport=transport,
                 batch=settings.exchange_batch,
                 retry_base_s=retry_base,
+                lease_s=2 * settings.exchange_timeout_s,
             )
         else:
             total = sender.run(
@@ -121,6 +124,7 @@ def run(
                 batch=settings.exchange_batch,
                 retry_base_s=retry_base,
                 on_round=report,
+                lease_s=2 * settings.exchange_timeout_s,
             )
     except KeyboardInterrupt:
         console.print("Stopped; anything in flight is sent again on the next run.")

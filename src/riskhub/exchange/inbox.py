@@ -20,7 +20,6 @@ from sqlalchemy import Engine, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from riskhub.access.distribution import Distribution, Tlp
 from riskhub.audit import service as audit
 from riskhub.db.base import utcnow
 from riskhub.db.tenancy import acting_for
@@ -39,7 +38,7 @@ from riskhub.exchange.messages import (
     Receipt,
 )
 from riskhub.exchange.models import InboxMessage
-from riskhub.exchange.outbox import Outgoing, enqueue
+from riskhub.exchange.outbox import Outgoing, enqueue, relayable
 
 MAX_HOPS = 3  # a message is relayed at most this far from its origin
 
@@ -229,11 +228,7 @@ def _apply(session: Session, opened: Opened, party: str, now: datetime) -> None:
 def _forwardable(opened: Opened) -> bool:
     """Whether this hub may pass the message on: community-wide, not TLP:RED, not too far."""
     envelope = opened.envelope
-    return (
-        envelope.distribution in (Distribution.CEFTA, Distribution.CEFTA_EU)
-        and envelope.tlp is not Tlp.RED
-        and len(envelope.path) < MAX_HOPS
-    )
+    return relayable(envelope.distribution, envelope.tlp) and len(envelope.path) < MAX_HOPS
 
 
 def _forward(session: Session, identity: Identity, opened: Opened, now: datetime) -> None:

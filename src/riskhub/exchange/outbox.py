@@ -60,21 +60,38 @@ class Outgoing:
         return f"{self.type.value}:{self.sender_party}:{key}:{self.version}"[:200]
 
 
+def relayable(distribution: Distribution, tlp: Tlp) -> bool:
+    """Whether a hub may pass a message on: community-wide (MISP's "connected communities")
+    and not TLP:RED. A group's message is for its members only and is never relayed."""
+    return distribution in (Distribution.CEFTA, Distribution.CEFTA_EU) and tlp is not Tlp.RED
+
+
 def routes(
     message: Outgoing, *, nodes: Sequence[PartnerNode], me: str, skip: Sequence[str] = ()
 ) -> dict[str, list[str]]:
-    """The partner nodes that get ``message``, each with the receiving Parties it speaks for."""
+    """The partner nodes that get ``message``, each with the receiving Parties it is for.
+
+    A node gets the receivers it speaks for. When the message may be relayed,
+    it also carries the receivers no known node speaks for, so that a hub which
+    knows them can pass it on (hub and spoke).
+    """
     if message.distribution is Distribution.OWN:
         return {}
     sharing = message.sharing
+    allowed = [p for p in message.receivers if visible_to(p, sharing)]
+    live = [n for n in nodes if n.node != me and n.node not in skip and n.active]
+    known = {p for n in nodes for p in n.parties.split(";")}
+    unreached = (
+        [p for p in allowed if p not in known]
+        if relayable(message.distribution, message.tlp)
+        else []
+    )
     out: dict[str, list[str]] = {}
-    for node in nodes:
-        if node.node == me or node.node in skip or not node.active:
-            continue
+    for node in live:
         served = set(node.parties.split(";"))
-        parties = sorted(p for p in message.receivers if p in served and visible_to(p, sharing))
+        parties = [p for p in allowed if p in served]
         if parties:
-            out[node.node] = parties
+            out[node.node] = sorted({*parties, *unreached})
     return out
 
 

@@ -28,7 +28,7 @@ from riskhub.exchange.transports import Transport, TransportError
 
 RETRY_BASE_S = 1.0
 RETRY_CAP_S = 600.0
-LEASE = timedelta(minutes=2)
+LEASE_S = 60.0  # longer than a push can take; a killed worker's messages wait this long
 
 
 def backoff(
@@ -46,30 +46,34 @@ def send_due(
     batch: int = 200,
     now: datetime | None = None,
     retry_base_s: float = RETRY_BASE_S,
+    lease_s: float = LEASE_S,
 ) -> Counter[str]:
-    """One round: every partner's due messages, up to ``batch`` per push; counts by result."""
+    """One round: one push of up to ``batch`` due messages to each partner; counts by result."""
     now = now or utcnow()
     result: Counter[str] = Counter()
     with Session(engine) as session:
         nodes = {n.node: n for n in partners(session=session) if n.url}
         ring = keyring(session=session)
-    claimed = _claim(engine, list(nodes), batch, now, result)
-    for node_name, rows in claimed.items():
+    claimed = _claim(engine, list(nodes), batch, now, now + timedelta(seconds=lease_s), result)
+    for node_name, part in claimed.items():
         node = nodes[node_name]
-        for start in range(0, len(rows), batch):
-            part = rows[start : start + batch]
-            try:
-                receipts = transport.push(node, [token for _, token, _ in part])
-            except TransportError as error:
-                _retry(engine, [i for i, _, _ in part], str(error), now, retry_base_s)
-                result["retry"] += len(part)
-                continue
-            result.update(_settle(engine, node, ring, part, receipts, now, retry_base_s))
+        try:
+            receipts = transport.push(node, [token for _, token, _ in part])
+        except TransportError as error:
+            _retry(engine, [i for i, _, _ in part], str(error), now, retry_base_s)
+            result["retry"] += len(part)
+            continue
+        result.update(_settle(engine, node, ring, part, receipts, now, retry_base_s))
     return result
 
 
 def _claim(
-    engine: Engine, nodes: list[str], batch: int, now: datetime, result: Counter[str]
+    engine: Engine,
+    nodes: list[str],
+    batch: int,
+    now: datetime,
+    lease: datetime,
+    result: Counter[str],
 ) -> dict[str, list[tuple[int, str, str]]]:
     """Lease the due messages of each node; expire those past their lifetime."""
     o = OutboxMessage
@@ -90,13 +94,13 @@ def _claim(
                     (o.leased_until.is_(None)) | (o.leased_until < now),
                 )
                 .order_by(o.id)
-                .limit(batch * 5)
+                .limit(batch)
                 .with_for_update(skip_locked=True)
             )
             rows = [(int(i), str(t), str(h)) for i, t, h in session.execute(due)]
             if rows:
                 session.execute(
-                    update(o).where(o.id.in_([r[0] for r in rows])).values(leased_until=now + LEASE)
+                    update(o).where(o.id.in_([r[0] for r in rows])).values(leased_until=lease)
                 )
                 claimed[node] = rows
     return claimed
@@ -184,13 +188,20 @@ def run(
     poll_s: float = 2.0,
     batch: int = 200,
     retry_base_s: float = RETRY_BASE_S,
+    lease_s: float = LEASE_S,
     on_round: Callable[[Counter[str]], None] | None = None,
     should_stop: Callable[[], bool] = lambda: False,
 ) -> Counter[str]:
     """Send rounds until stopped (or, with ``until_idle``, until nothing is pending)."""
     total: Counter[str] = Counter()
     while not should_stop():
-        done = send_due(engine=engine, transport=transport, batch=batch, retry_base_s=retry_base_s)
+        done = send_due(
+            engine=engine,
+            transport=transport,
+            batch=batch,
+            retry_base_s=retry_base_s,
+            lease_s=lease_s,
+        )
         total.update(done)
         if on_round:
             on_round(done)

@@ -7,6 +7,7 @@ logic, as httpx swaps its transports.
 
 from __future__ import annotations
 
+import ssl
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
@@ -41,11 +42,14 @@ class Transport:
 
 
 class HttpTransport(Transport):
-    """POST to the partner's ``/api/v1/exchange/messages`` over HTTPS, one kept-alive client."""
+    """POST to the partner's ``/api/v1/exchange/messages`` over HTTPS, connections kept alive."""
 
-    def __init__(self, *, ca_file: Path | None = None, timeout_s: float = 30.0) -> None:
-        verify: str | bool = str(ca_file) if ca_file else True
-        self._client = httpx.Client(verify=verify, timeout=timeout_s, http2=False)
+    def __init__(
+        self, *, ca_file: Path | None = None, timeout_s: float = 30.0, keep_alive: bool = True
+    ) -> None:
+        verify = ssl.create_default_context(cafile=str(ca_file)) if ca_file else True
+        limits = httpx.Limits(max_keepalive_connections=None if keep_alive else 0)
+        self._client = httpx.Client(verify=verify, timeout=timeout_s, limits=limits)
 
     def push(self, node: PartnerNode, tokens: Sequence[str]) -> list[str]:
         if not node.url:
