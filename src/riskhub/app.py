@@ -17,6 +17,7 @@ from riskhub.inspections.routes import feedback as feedback_router
 from riskhub.inspections.routes import protocols as checklists_router
 from riskhub.inspections.routes import router as inspections_router
 from riskhub.kpis.routes import router as kpis_router
+from riskhub.matching.routes import router as matching_router
 from riskhub.profiles.routes import lists as lists_router
 from riskhub.profiles.routes import router as profiles_router
 from riskhub.selectivity.routes import offices as offices_router
@@ -47,6 +48,7 @@ def create_app() -> FastAPI:
     app.include_router(feedback_router)
     app.include_router(kpis_router)
     app.include_router(exchange_router)
+    app.include_router(matching_router)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

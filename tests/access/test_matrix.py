@@ -26,6 +26,7 @@ from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service as declarations
 from riskhub.inspections import checklists
 from riskhub.inspections.schemas import ChecklistIn
+from riskhub.matching.models import MatchingFinding
 from riskhub.profiles import service as profiles
 from riskhub.selectivity import service as selectivity
 from tests.helpers import nested
@@ -236,6 +237,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         Permission.EXCHANGE_PULL, 200, body=lambda w, p: {"receipts": ["not.a.receipt"]}
     ),
     ("GET", "/api/v1/exchange/status"): Case(Permission.EXCHANGE_READ, 200),
+    ("GET", "/api/v1/matching/findings"): Case(Permission.FINDINGS_READ, 200),
 }  # fmt: skip
 
 
@@ -277,6 +279,14 @@ def world(engine: Engine, make_user: Callable[..., str]) -> World:
                 body=ChecklistIn.model_validate(CHECKLIST), user_id=None,
             )  # fmt: skip
             w.checklist[party] = row.id
+            session.add(
+                MatchingFinding(
+                    party=party, kind="undervaluation", severity="high", exit_party="AL",
+                    exit_reference=f"X-{party}", entry_party=party, entry_reference=f"E-{party}",
+                    item_no=0, paired_by="export_reference", detail="lower at entry",
+                    detected_at=datetime(2026, 6, 1), found_by="local",
+                )
+            )  # fmt: skip
     return w
 
 
@@ -301,6 +311,7 @@ def check_no_leak(path: str, party: str, payload: Any, engine: Engine) -> None:
         # Profiles shared by their owners are listed too; never another Party's own.
         assert all(r["party"] == party or r["distribution"] != "own" for r in payload), payload
     elif isinstance(payload, list) and path in (
+        "/api/v1/matching/findings",
         "/api/v1/declarations",
         "/api/v1/users",
         "/api/v1/audit",

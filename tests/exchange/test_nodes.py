@@ -100,6 +100,11 @@ def applied_in_audit(hub: LoopbackHub) -> int:
         return sum(int(o.split(" ")[0]) for o in objects if o)
 
 
+def in_flight(hub: LoopbackHub) -> int:
+    o = OutboxMessage
+    return count(hub, o, o.status == "pending", o.leased_until.is_not(None))
+
+
 def wait_for(condition: Callable[[], bool], timeout: float, what: str) -> None:
     deadline = time.monotonic() + timeout
     while not condition():
@@ -137,8 +142,10 @@ def test_two_hubs_exactly_once_through_faults_and_a_killed_sender(
         introduce(mk, rs)
         queue_exports(rs, n)
         worker = rs.worker(*WORKER, **FAULTY)
-        wait_for(lambda: count(mk, InboxMessage) >= n // 3, 120, "a third of the messages")
-        worker.send_signal(signal.SIGKILL)  # mid-send: some pushes are in flight
+        # Killed while a push is in flight: messages leased to it and not yet settled.
+        wait_for(lambda: count(mk, InboxMessage) >= n // 3 and in_flight(rs) > 0, 120,
+                 "a third of the messages, and a push in flight")  # fmt: skip
+        worker.send_signal(signal.SIGKILL)
         worker.wait()
         killed_at = count(mk, InboxMessage)
         again = rs.worker("--until-idle", *WORKER, **FAULTY)

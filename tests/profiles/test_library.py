@@ -9,6 +9,7 @@ import polars as pl
 import pytest
 import yaml
 
+from riskhub.matching.fields import with_seed
 from riskhub.profiles.criteria import tree as t
 from riskhub.profiles.criteria.backends import PolarsBackend
 from riskhub.profiles.criteria.vocabulary import HISTORY_FIELDS, FieldType
@@ -27,6 +28,7 @@ FILES = (
     "excise.yaml",
     "transit.yaml",
     "trader.yaml",
+    "seed.yaml",
 )
 THREATS_COVERED = {
     "undervaluation",
@@ -59,8 +61,9 @@ def profiles() -> list[tuple[str, ProfileDocument, t.Node, object]]:
 
 @pytest.fixture(scope="module")
 def traffic() -> pl.DataFrame:
-    """Five days of synthetic traffic with the history fields the profiles read."""
+    """Five days of synthetic traffic with the history and SEED fields the profiles read."""
     frame = generate(TrafficSpec(days=5))
+    exports = frame.filter(pl.col("direction") == "EXPORT")
     try:
         from riskhub.profiles.history import with_history
     except ImportError:  # history not available: the history fields are unknown
@@ -68,7 +71,7 @@ def traffic() -> pl.DataFrame:
             pl.lit(None, pl.Boolean if f.type is FieldType.BOOL else pl.Float64).alias(f.name)
             for f in HISTORY_FIELDS
         )
-    return with_history(frame)
+    return with_seed(with_history(frame), exports)
 
 
 def test_every_threat_area_has_its_file() -> None:
@@ -148,3 +151,34 @@ def test_each_profile_compiles_and_runs_on_traffic(profiles: list, traffic: pl.D
     }
     assert len(kinds_caught) >= 4, kinds_caught
     assert all(r.sum() < traffic.height * 0.2 for r in hits.values())
+
+
+def test_seed_profiles_find_what_differs_from_the_export(
+    profiles: list, traffic: pl.DataFrame
+) -> None:
+    """On generated traffic, each planted gap between exit and entry, and nothing compliant."""
+    backend = PolarsBackend()
+    caught: dict[str, set[str]] = {}
+    for _, document, criteria, _ in profiles:
+        if not document.code.startswith("CEFTA-SEED-"):
+            continue
+        hit = backend.compile(criteria, lists={}) & (pl.col("direction") == "IMPORT")
+        rows = traffic.filter(hit).group_by("reference").agg(pl.col("known_outcome").drop_nulls())
+        caught[document.code] = {o for outcomes in rows["known_outcome"] for o in outcomes}
+        assert all(outcomes.len() for outcomes in rows["known_outcome"]), document.code
+    planted = (
+        traffic.filter(pl.col("direction") == "IMPORT")
+        .group_by("reference")
+        .agg(pl.col("known_outcome").drop_nulls().first())
+    )
+    for code, kinds in {
+        "CEFTA-SEED-001": {"undervaluation", "under_declared_mass", "misclassification"},
+        "CEFTA-SEED-002": {"false_origin"},
+    }.items():
+        for kind in kinds:
+            wanted = set(planted.filter(pl.col("known_outcome") == kind)["reference"])
+            hit = traffic.filter(
+                backend.compile(next(c for _, d, c, _ in profiles if d.code == code), lists={})
+            )["reference"]
+            assert wanted and wanted <= set(hit), (code, kind)
+        assert kinds <= caught[code], (code, caught[code])

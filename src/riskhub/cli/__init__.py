@@ -17,6 +17,7 @@ from riskhub.cli import (
     inspect,
     kpi,
     lists,
+    match,
     model,
     offices,
     profiles,
@@ -47,6 +48,7 @@ app.add_typer(inspect.app, name="inspect")
 app.add_typer(report.app, name="report")
 app.add_typer(model.app, name="model")
 app.add_typer(exchange.app, name="exchange")
+app.add_typer(match.app, name="match")
 app.command("kpi")(kpi.kpi)
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)

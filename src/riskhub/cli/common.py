@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections import Counter
+
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
@@ -25,3 +27,8 @@ def ready_engine() -> Engine:
         )
         raise typer.Exit(1)
     return get_admin_engine()
+
+
+def counts_text(counts: Counter[str]) -> str:
+    """``a 1, b 2``: the non-zero counts, by name."""
+    return ", ".join(f"{name} {n:,}" for name, n in sorted(counts.items()) if n)

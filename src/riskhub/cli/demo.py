@@ -19,6 +19,7 @@ from riskhub.access.models import User
 from riskhub.access.roles import Role
 from riskhub.audit import service as audit
 from riskhub.cli.common import console
+from riskhub.cli.demo_seed import seed_exchange
 from riskhub.cli.ingest import _progress
 from riskhub.cli.kpi import kpi_table, population_lines
 from riskhub.db import migrate
@@ -111,6 +112,7 @@ def demo(
     _selectivity(engine, spec, settings.data_dir / "demo")
     _officers(engine, spec)
     _with_model(engine, spec, settings.data_dir / "demo")
+    seed_exchange(settings.data_dir / "demo" / "seed-hubs", seed=seed)
     tokens = _demo_users(engine)
     console.print("Demo users, one per role (API tokens valid 30 days; shown once):")
     for (role, party, name), token in tokens.items():

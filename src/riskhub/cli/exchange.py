@@ -11,7 +11,7 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from riskhub.cli.common import console, errors, ready_engine
+from riskhub.cli.common import console, counts_text, errors, ready_engine
 from riskhub.db.tenancy import acting_for
 from riskhub.exchange import keys, sender, service
 from riskhub.exchange.messages import json_schemas
@@ -104,7 +104,7 @@ def run(
 
     def report(done: Counter[str]) -> None:
         if done:
-            console.print(_counts(done))
+            console.print(counts_text(done))
 
     try:
         if once:
@@ -130,7 +130,7 @@ def run(
         console.print("Stopped; anything in flight is sent again on the next run.")
     finally:
         transport.close()
-    console.print(f"Done: {_counts(total) or 'nothing to send'}.")
+    console.print(f"Done: {counts_text(total) or 'nothing to send'}.")
 
 
 @app.command()
@@ -139,9 +139,9 @@ def status(party: str = typer.Option(..., "--party")) -> None:
     with acting_for(party), Session(ready_engine()) as session:
         found = service.status(session=session, party=party, identity=keys.identity())
     console.print(f"Node {found.node} ({found.kid}), Party {party}")
-    console.print(f"  out:       {_counts(Counter(found.outbox)) or 'nothing'}")
-    console.print(f"  in:        {_counts(Counter(found.inbox)) or 'nothing'}")
-    console.print(f"  documents: {_counts(Counter(found.documents)) or 'none'}")
+    console.print(f"  out:       {counts_text(Counter(found.outbox)) or 'nothing'}")
+    console.print(f"  in:        {counts_text(Counter(found.inbox)) or 'nothing'}")
+    console.print(f"  documents: {counts_text(Counter(found.documents)) or 'none'}")
     for f in found.failing:
         console.print(
             f"  [yellow]failing[/] {f.type} to {f.receiver_node}: {f.attempts} attempts, "
@@ -154,7 +154,3 @@ def schemas(out: Path = typer.Option(..., help="Where to write the JSON Schemas.
     """Write every message type's JSON Schema, for partners' developers."""
     out.write_text(json.dumps(json_schemas(), indent=2, sort_keys=True) + "\n")
     console.print(f"Wrote {len(json_schemas())} message schemas to {out}.")
-
-
-def _counts(counts: Counter[str]) -> str:
-    return ", ".join(f"{name} {n:,}" for name, n in sorted(counts.items()) if n)

@@ -15,6 +15,7 @@ from typing import Any
 
 from pydantic import BaseModel
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution, Tlp
@@ -81,7 +82,7 @@ def store(
 
 
 def documents(
-    *, session: Session, party: str, type: MessageType, keys: list[str] | None = None
+    *, session: Session | Connection, party: str, type: MessageType, keys: list[str] | None = None
 ) -> list[dict[str, Any]]:
     """The current (not withdrawn) documents of one type held for ``party``, as payloads."""
     d = ReceivedDocument

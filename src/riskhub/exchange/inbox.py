@@ -28,7 +28,6 @@ from riskhub.exchange.documents import store
 from riskhub.exchange.envelope import (
     TYP,
     Opened,
-    PartnerKey,
     Rejected,
     open_envelope,
     token_hash,
@@ -59,154 +58,150 @@ def receive(
     source: str,
     now: datetime | None = None,
 ) -> Received:
-    """Verify, dedup and apply each token; a signed receipt for every one, in order."""
+    """Verify, dedup and apply each token; a signed receipt for every one, in order.
+
+    The messages of one push are applied in one transaction, each inside its own
+    savepoint, so that one message's failure undoes only that message, and the
+    receipts leave only once everything they report is committed.
+    """
     now = now or utcnow()
     with Session(engine) as session:
         ring = keyring(session=session)
+    results: dict[int, tuple[str, str, str]] = {}  # index -> (receipt, status, sender node)
+    refused: list[tuple[Rejected, str]] = []
+    by_party: dict[str, list[tuple[int, Opened, list[str]]]] = {}
+    for index, token in enumerate(tokens):
+        try:
+            opened = open_envelope(token, keyring=ring, me=identity.node, now=now)
+            local = [p for p in opened.envelope.receivers if p in identity.parties]
+            if not local:
+                receivers = ", ".join(opened.envelope.receivers)
+                raise Rejected(
+                    "wrong_receiver",
+                    f"for Parties {receivers}, which this node does not speak for",
+                    opened.envelope.id,
+                )
+        except Rejected as bad:
+            refused.append((bad, token))
+            results[index] = (_refusal(identity, bad, token, now), "rejected", "")
+            continue
+        by_party.setdefault(local[0], []).append((index, opened, local))
+    for party, batch in by_party.items():
+        immediate = engine.execution_options(sqlite_immediate=True)
+        with acting_for(party), Session(immediate) as session, session.begin():
+            for index, opened, local in batch:
+                try:
+                    results[index] = _apply_once(session, identity, opened, local, now)
+                except Rejected as rejected:
+                    refused.append((rejected, tokens[index]))
+                    results[index] = (
+                        _refusal(identity, rejected, tokens[index], now),
+                        "rejected",
+                        "",
+                    )
+    for refusal, token in refused:
+        _audit_refusal(engine, refusal, token, source, now)
     out = Received()
-    applied_by_sender: Counter[str] = Counter()
-    for token in tokens:
-        receipt, status, sender = _one(engine, identity, ring, token, source, now)
+    tally: Counter[tuple[str, str]] = Counter()
+    for index in range(len(tokens)):
+        receipt, status, sender = results[index]
         out.receipts.append(receipt)
         out.counts[status] += 1
-        if status == "applied":
-            applied_by_sender[sender] += 1
-    for sender, count in applied_by_sender.items():
-        # One record per push and sender: the inbox holds each message with its receipt.
+        if status != "rejected":
+            tally[(status, sender)] += 1
+    for (status, sender), count in tally.items():
+        # One record per push, sender and outcome: the inbox holds each message and receipt.
+        action = "exchange.receive" if status == "applied" else "exchange.duplicate"
         audit.append(
             engine=engine,
             party=None,
             actor=f"node:{sender}",
-            action="exchange.receive",
+            action=action,
             object=f"{count} message(s)",
-            outcome="applied",
+            outcome="applied" if status == "applied" else "not applied again",
             source=source,
             now=now,
         )
     return out
 
 
-def _one(
-    engine: Engine,
-    identity: Identity,
-    ring: dict[str, PartnerKey],
-    token: str,
-    source: str,
-    now: datetime,
-) -> tuple[str, str, str]:
-    digest = token_hash(token)
-    try:
-        opened = open_envelope(token, keyring=ring, me=identity.node, now=now)
-        local = [p for p in opened.envelope.receivers if p in identity.parties]
-        if not local:
-            raise Rejected(
-                "wrong_receiver",
-                "for Parties "
-                + ", ".join(opened.envelope.receivers)
-                + ", which this node does not speak for",
-                opened.envelope.id,
-            )
-        return _apply_once(engine, identity, opened, local, now), "applied", opened.key.node
-    except Rejected as rejected:
-        _audit_refusal(engine, rejected, token, source, now)
-        receipt = Receipt(
-            message_id=rejected.message_id,
-            token_sha256=digest,
-            status="rejected",
-            reason=rejected.reason[:300],
-            received_at=now,
-        )
-        return _sign(identity, receipt), "rejected", ""
-    except _Duplicate as duplicate:
-        audit.append(
-            engine=engine,
-            party=None,
-            actor=f"node:{duplicate.sender}",
-            action="exchange.duplicate",
-            object=f"message:{duplicate.message_id}",
-            outcome="not applied again",
-            source=source,
-            now=now,
-        )
-        return duplicate.receipt, "duplicate", duplicate.sender
-
-
-class _Duplicate(Exception):
-    def __init__(self, receipt: str, sender: str, message_id: str) -> None:
-        super().__init__(message_id)
-        self.receipt, self.sender, self.message_id = receipt, sender, message_id
+def _refusal(identity: Identity, rejected: Rejected, token: str, now: datetime) -> str:
+    receipt = Receipt(
+        message_id=rejected.message_id,
+        token_sha256=token_hash(token),
+        status="rejected",
+        reason=rejected.reason[:300],
+        received_at=now,
+    )
+    return _sign(identity, receipt)
 
 
 def _apply_once(
-    engine: Engine, identity: Identity, opened: Opened, local: list[str], now: datetime
-) -> str:
+    session: Session, identity: Identity, opened: Opened, local: list[str], now: datetime
+) -> tuple[str, str, str]:
+    """(receipt, 'applied' or 'duplicate', sender) for one message, in its own savepoint."""
     envelope = opened.envelope
-    party = local[0]
+    sender = envelope.sender_node
     for attempt in (1, 2):
-        with (
-            acting_for(party),
-            Session(
-                engine.execution_options(sqlite_immediate=True), expire_on_commit=False
-            ) as session,
-            session.begin(),
-        ):
-            seen = session.execute(
-                select(InboxMessage).where(
-                    InboxMessage.sender_node == envelope.sender_node,
-                    InboxMessage.message_id == envelope.id,
-                )
-            ).scalar()
-            if seen is not None:
-                if seen.token_sha256 != opened.token_sha256:
-                    raise Rejected(
-                        "replay", "message id already used for a different message", envelope.id
-                    )
-                raise _Duplicate(seen.receipt, envelope.sender_node, envelope.id)
-            other_path = session.execute(
-                select(InboxMessage.id).where(
-                    InboxMessage.origin_node == envelope.origin.node,
-                    InboxMessage.origin_message_id == envelope.origin.message_id,
-                )
-            ).first()
-            status = "duplicate" if other_path else "applied"
-            receipt = _sign(
-                identity,
-                Receipt(
-                    message_id=envelope.id,
-                    token_sha256=opened.token_sha256,
-                    status=status,
-                    received_at=now,
-                ),
+        seen = session.execute(
+            select(InboxMessage.token_sha256, InboxMessage.receipt).where(
+                InboxMessage.sender_node == sender, InboxMessage.message_id == envelope.id
             )
-            session.add(
-                InboxMessage(
-                    party=party,
-                    sender_node=envelope.sender_node,
-                    message_id=envelope.id,
-                    origin_node=envelope.origin.node,
-                    origin_message_id=envelope.origin.message_id,
-                    type=envelope.type.value,
-                    token_sha256=opened.token_sha256,
-                    status=status,
-                    received_at=now,
-                    receipt=receipt,
+        ).first()
+        if seen is not None:
+            if seen.token_sha256 != opened.token_sha256:
+                raise Rejected(
+                    "replay", "message id already used for a different message", envelope.id
                 )
-            )
-            try:
-                session.flush()
-            except IntegrityError:
-                # Another connection applied the same message a moment ago: read its receipt.
-                session.rollback()
-                if attempt == 2:
-                    raise
-                continue
-            if other_path:
-                raise _Duplicate(receipt, envelope.sender_node, envelope.id)
-            for receiving in local:
-                _apply(session, opened, receiving, now)
-            _forward(session, identity, opened, now)
-            return receipt
+            return seen.receipt, "duplicate", sender
+        try:
+            with session.begin_nested():
+                return _record_and_apply(session, identity, opened, local, now)
+        except IntegrityError:
+            # Another connection applied the same message a moment ago: its receipt stands.
+            if attempt == 2:
+                raise
     raise AssertionError("unreachable")
+
+
+def _record_and_apply(
+    session: Session, identity: Identity, opened: Opened, local: list[str], now: datetime
+) -> tuple[str, str, str]:
+    envelope = opened.envelope
+    other_path = session.execute(
+        select(InboxMessage.id).where(
+            InboxMessage.origin_node == envelope.origin.node,
+            InboxMessage.origin_message_id == envelope.origin.message_id,
+        )
+    ).first()
+    status = "duplicate" if other_path else "applied"
+    receipt = _sign(
+        identity,
+        Receipt(
+            message_id=envelope.id, token_sha256=opened.token_sha256, status=status, received_at=now
+        ),
+    )
+    # The inbox row first: its unique key is what stops a second copy being applied.
+    session.add(
+        InboxMessage(
+            party=local[0],
+            sender_node=envelope.sender_node,
+            message_id=envelope.id,
+            origin_node=envelope.origin.node,
+            origin_message_id=envelope.origin.message_id,
+            type=envelope.type.value,
+            token_sha256=opened.token_sha256,
+            status=status,
+            received_at=now,
+            receipt=receipt,
+        )
+    )
+    session.flush()
+    if not other_path:
+        for receiving in local:
+            _apply(session, opened, receiving, now)
+        _forward(session, identity, opened, now)
+    return receipt, status, envelope.sender_node
 
 
 def _apply(session: Session, opened: Opened, party: str, now: datetime) -> None:

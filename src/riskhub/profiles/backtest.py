@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
+from riskhub.matching.fields import exits_for, with_seed
 from riskhub.profiles import service as profiles
 from riskhub.profiles.compiled import compile_profile
 from riskhub.profiles.document import read_profile
@@ -70,6 +71,7 @@ def backtest(
             session,
             item_rows(d.party == party, between(since - timedelta(days=HISTORY_DAYS), since)),
         )
+        exits = exits_for(session=session, party=party, frame=targets)
         s = SelectivityDecision
         controlled = session.execute(
             select(s.declaration_id).join(
@@ -80,7 +82,7 @@ def backtest(
     report = BacktestReport(draft.code, since, until)
     if not targets.height:
         return report
-    rows = with_history(targets, earlier)
+    rows = with_seed(with_history(targets, earlier), exits)
     fired = evaluation.fired(rows, [draft, *active])
     per_declaration = (
         rows.group_by("party", "reference", maintain_order=True)

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from riskhub.profiles.compiled import CompiledProfile
+from riskhub.profiles.criteria.vocabulary import SEED_FIELDS, FieldType
 
 KEY = ("party", "reference")
 # A polars query costs a few milliseconds to plan whatever its size; for the few rows of
@@ -29,10 +30,25 @@ def _prepared(frame: pl.DataFrame) -> pl.LazyFrame:
     return frame.lazy().with_columns(pl.col(names).cast(pl.Categorical))
 
 
+def with_exchange_fields(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame``, with the SEED fields unknown where nobody matched it with pre-arrival data.
+
+    Unknown (null) is what no criterion matches, as for a declaration without
+    an export to compare with; it keeps frames read without the exchange (a
+    backtest of old data, a test) from failing on a profile that asks for them.
+    """
+    missing = [f for f in SEED_FIELDS if f.name not in frame.columns]
+    return frame.with_columns(
+        pl.lit(None, pl.Boolean if f.type is FieldType.BOOL else pl.String).alias(f.name)
+        for f in missing
+    )
+
+
 def hit_matrix(frame: pl.DataFrame, profiles: Sequence[CompiledProfile]) -> pl.DataFrame:
     """One boolean column per profile (``p0``, ``p1``...), one row per item row of ``frame``."""
     if not profiles:
         return pl.DataFrame()
+    frame = with_exchange_fields(frame)
     return (
         _prepared(frame).select([p.test.alias(f"p{i}") for i, p in enumerate(profiles)]).collect()
     )
@@ -43,6 +59,7 @@ def fired(frame: pl.DataFrame, profiles: Sequence[CompiledProfile]) -> pl.DataFr
     keys = frame.select(KEY).unique(maintain_order=True)
     if not profiles:
         return keys.with_columns(pl.lit([], pl.List(pl.Int32)).alias("fired"))
+    frame = with_exchange_fields(frame)
     if frame.height <= SMALL_FRAME:
         return _fired_row_by_row(frame, profiles, keys)
     names = [f"p{i}" for i in range(len(profiles))]

@@ -27,6 +27,7 @@ from riskhub.db.base import utcnow
 from riskhub.db.tenancy import acting_for
 from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration, DeclarationItem
+from riskhub.matching.fields import exits_for, with_seed
 from riskhub.profiles import service as profiles
 from riskhub.profiles.compiled import CompiledProfile
 from riskhub.profiles.criteria.backends.derived import DERIVED
@@ -284,7 +285,9 @@ def _decide_chunk(
         )
         holders = aeo_register(connection_or_session=conn, party=party)
         decisions = _decide_frame(
-            with_history(targets, earlier),
+            with_seed(
+                with_history(targets, earlier), exits_for(session=conn, party=party, frame=targets)
+            ),
             profiles_=active,
             rates=rates,
             holders=holders,
@@ -355,7 +358,9 @@ def decide_declarations(
     rates = office_rates(session=session, party=party)
     holders = aeo_register(connection_or_session=session, party=party, traders=traders)
     decisions = _decide_frame(
-        with_history(targets, earlier),
+        with_seed(
+            with_history(targets, earlier), exits_for(session=session, party=party, frame=targets)
+        ),
         profiles_=active,
         rates=rates,
         holders=holders,

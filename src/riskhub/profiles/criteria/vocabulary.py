@@ -30,6 +30,7 @@ class Origin(StrEnum):
     DECLARED = "declared"  # a field of the declaration as lodged
     ROW = "row"  # derived from the row's own fields by every backend
     HISTORY = "history"  # derived from stored history before evaluation
+    EXCHANGE = "exchange"  # matched against what another administration sent (SEED)
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,29 @@ HISTORY_FIELDS: tuple[Field, ...] = (
     ),
 )
 
+L = FieldType.LIST
+SEED_FIELDS: tuple[Field, ...] = (
+    Field(
+        "seed_paired",
+        B,
+        Origin.EXCHANGE,
+        "the entry declaration is paired with the export declaration the Party of exit sent",
+    ),
+    Field(
+        "seed_discrepancy",
+        B,
+        Origin.EXCHANGE,
+        "SEED matching found a discrepancy between this entry declaration and its export",
+    ),
+    Field(
+        "seed_discrepancy_kinds",
+        L,
+        Origin.EXCHANGE,
+        "the discrepancies found: hs6_changed, origin_changed, mass_mismatch, undervaluation, "
+        "item_count_changed, weighbridge_mismatch",
+    ),
+)
+
 
 def _declared() -> tuple[Field, ...]:
     return tuple(
@@ -142,9 +166,11 @@ def _declared() -> tuple[Field, ...]:
     )
 
 
-VOCABULARY: dict[str, Field] = {f.name: f for f in (*_declared(), *ROW_FIELDS, *HISTORY_FIELDS)}
+VOCABULARY: dict[str, Field] = {
+    f.name: f for f in (*_declared(), *ROW_FIELDS, *HISTORY_FIELDS, *SEED_FIELDS)
+}
 LIST_KINDS: frozenset[str] = frozenset(k for f in VOCABULARY.values() if (k := f.list_kind))
-# The columns an evaluation frame must carry: declared fields and history fields.
+# The columns an evaluation frame must carry: declared, history and exchange fields.
 INPUT_COLUMNS: tuple[str, ...] = tuple(
     f.name for f in VOCABULARY.values() if f.origin is not Origin.ROW
 )

@@ -1,0 +1,390 @@
+"""Matching as a job on a hub: read both sides from the store, pair, keep findings, share them.
+
+For a Party ``P`` the run has two halves:
+
+* as the Party of entry: exports other Parties sent to ``P`` (pre-arrival
+  documents) against ``P``'s own import and transit declarations. Every pair is
+  confirmed to the exit Party (``arrival_confirmation``) and every finding goes
+  to it too (``matching_finding``): SEED findings are shared with both sides.
+* as the Party of exit: ``P``'s own exports to Parties it exchanges with, against
+  the arrival confirmations received; an export nobody confirmed after
+  ``missing_after_hours`` is a possible ghost export, and a VAT refund claimed
+  on it (from the tax administration) makes it high severity.
+
+Findings are stored once per side (unique per kind, exit, entry and item), so
+running again finds nothing new and sends nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from datetime import datetime, timedelta
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Engine, delete, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session
+
+from riskhub.access.distribution import Distribution, Tlp
+from riskhub.db.base import utcnow
+from riskhub.db.tenancy import acting_for
+from riskhub.db.upsert import insert_for
+from riskhub.declarations.models import Declaration
+from riskhub.exchange.documents import documents, store
+from riskhub.exchange.envelope import Origin
+from riskhub.exchange.keys import Identity, partners
+from riskhub.exchange.messages import (
+    ArrivalConfirmation,
+    MatchingFinding,
+    MessageType,
+)
+from riskhub.exchange.outbox import Outgoing, enqueue
+from riskhub.matching.engine import FINDING_SCHEMA, Tolerances, match
+from riskhub.matching.models import MatchingFinding as FindingRow
+from riskhub.selectivity.rows import between, item_rows, read_rows
+
+_EXIT_ITEM = ("item_no", "hs_code", "origin_country", "net_mass", "gross_mass", "customs_value_eur")
+
+
+def exit_rows(found: list[dict[str, Any]]) -> pl.DataFrame:
+    """Pre-arrival export documents as item rows in the declaration layout."""
+    rows = [
+        {
+            "party": doc["sender_party"],
+            "reference": doc["reference"],
+            "direction": "EXPORT",
+            "office": doc["office"],
+            "lodged_at": doc["lodged_at"],
+            "arrival_at": doc.get("exit_at"),
+            "vehicle_registration": doc.get("vehicle_registration"),
+            "container_ids": ";".join(doc.get("container_ids") or []) or None,
+            "destination_country": doc["destination_country"],
+            "total_gross_mass": doc.get("total_gross_mass"),
+            "weighbridge_mass": doc.get("weighbridge_mass"),
+            **{k: item.get(k) for k in _EXIT_ITEM},
+        }
+        for doc in found
+        for item in doc["items"]
+    ]
+    frame = pl.DataFrame(rows, infer_schema_length=None)
+    if not frame.height:
+        return frame
+    return frame.with_columns(
+        pl.col("lodged_at", "arrival_at").str.to_datetime(time_unit="us", strict=False)
+    )
+
+
+SIDES = ("entry", "exit")
+
+
+def run(
+    *,
+    engine: Engine,
+    identity: Identity,
+    party: str,
+    since: datetime,
+    until: datetime,
+    now: datetime,
+    tolerances: Tolerances = Tolerances(),
+    sides: tuple[str, ...] = SIDES,
+) -> Counter[str]:
+    """Match ``party``'s traffic lodged in [since, until) as entry and as exit side.
+
+    ``now`` is the moment missing entries are judged as of; what is stored and sent
+    is stamped with the real clock, so messages never leave already expired. Run
+    the entry side on every hub before the exit side, so that arrival
+    confirmations are in before exports are judged missing; a later run clears a
+    ``missing_entry`` whose arrival has since been confirmed.
+    """
+    done: Counter[str] = Counter()
+    clock = utcnow()
+    window = timedelta(hours=tolerances.window_hours)
+    # Exports shortly before the period can arrive in it; entries shortly after it can
+    # be the arrival of its last exports (else those would look missing).
+    early, late = since - window, until + window
+    with acting_for(party), Session(engine) as session, session.begin():
+        nodes = partners(session=session)
+        if "entry" in sides:
+            exits = exit_rows(
+                documents(session=session, party=party, type=MessageType.EXPORT_DECLARATION)
+            )
+            d = Declaration
+            entries = read_rows(session, item_rows(
+                d.party == party, d.direction.in_(("IMPORT", "TRANSIT")), between(since, late)
+            ))  # fmt: skip
+            if exits.height:
+                exits = exits.filter(pl.col("lodged_at") >= early, pl.col("lodged_at") < until)
+                entry_side = match(exits, entries, now=now, tolerances=tolerances)
+                done["pairs"] += entry_side.pairs.height
+                done.update(_keep(session, identity, party, entry_side.findings, nodes, clock))
+                done["confirmed"] += _confirm(
+                    session, identity, party, entry_side.pairs, entries, nodes, clock
+                )
+                done["resolved"] += _resolve(session, party, entry_side.pairs)
+        own = _own_exports(session, identity, party, nodes, early, until)
+        if "exit" in sides and own.height:
+            confirmed = _confirmed_entries(session, party, own)
+            claims = _claims(session, party)
+            exit_side = match(own, confirmed, now=now, vat_claims=claims, tolerances=tolerances)
+            missing = exit_side.findings.filter(pl.col("kind") == "missing_entry")
+            # Not sent: the Party of entry holds the same export and judges it itself.
+            done.update(_keep(session, identity, party, missing, nodes, clock, share=False))
+            done["resolved"] += _resolve(session, party, exit_side.pairs)
+    return +done  # the counts that are not zero
+
+
+def _resolve(session: Session, party: str, pairs: pl.DataFrame) -> int:
+    """Drop ``party``'s missing-entry findings on exports that have now arrived."""
+    arrived = pairs.get_column("exit_reference").unique().to_list()
+    f, gone = FindingRow, 0
+    for start in range(0, len(arrived), _CHUNK):
+        result = session.execute(
+            delete(f).where(
+                f.party == party,
+                f.kind == "missing_entry",
+                f.exit_reference.in_(arrived[start : start + _CHUNK]),
+            )
+        )
+        gone += int(result.rowcount or 0)  # type: ignore[attr-defined]
+    return gone
+
+
+def _own_exports(
+    session: Session,
+    identity: Identity,
+    party: str,
+    nodes: list[Any],
+    since: datetime,
+    until: datetime,
+) -> pl.DataFrame:
+    """``party``'s exports to Parties it exchanges with (only those can ever be confirmed)."""
+    reachable = {p for n in nodes for p in n.parties.split(";")} | set(identity.parties)
+    d = Declaration
+    return read_rows(
+        session,
+        item_rows(
+            d.party == party,
+            d.direction == "EXPORT",
+            between(since, until),
+            d.destination_country.in_(sorted(reachable - {party})),
+        ),
+    )
+
+
+def _confirmed_entries(session: Session, party: str, own: pl.DataFrame) -> pl.DataFrame:
+    """Each confirmed export's own rows standing in for its entry: paired, nothing to compare."""
+    confirmations = documents(session=session, party=party, type=MessageType.ARRIVAL_CONFIRMATION)
+    if not confirmations:
+        return own.clear()
+    arrived = pl.DataFrame(
+        [
+            {
+                "reference": c["export_reference"],
+                "_entry": c["entry_reference"],
+                "_office": c["entry_office"],
+                "_at": c["arrived_at"],
+            }
+            for c in confirmations
+        ]
+    ).with_columns(pl.col("_at").str.to_datetime(time_unit="us", strict=False))
+    return (
+        own.join(arrived, on="reference")
+        .with_columns(
+            export_reference=pl.col("reference"),
+            reference=pl.col("_entry"),
+            party=pl.col("_office").str.slice(0, 2),
+            arrival_at=pl.col("_at"),
+            direction=pl.lit("IMPORT"),
+            weighbridge_mass=pl.lit(None, pl.Float64),
+        )
+        .drop("_entry", "_office", "_at")
+    )
+
+
+def _claims(session: Session, party: str) -> pl.DataFrame | None:
+    claims = documents(session=session, party=party, type=MessageType.VAT_REFUND_CLAIM)
+    if not claims:
+        return None
+    return pl.DataFrame(
+        [
+            {
+                "party": party,
+                "export_reference": c["export_reference"],
+                "exporter": c["exporter"],
+                "amount_eur": c["amount_eur"],
+                "claimed_at": c["claimed_at"],
+            }
+            for c in claims
+        ]
+    ).with_columns(pl.col("claimed_at").str.to_datetime(time_unit="us", strict=False))
+
+
+def _keep(
+    session: Session,
+    identity: Identity,
+    party: str,
+    findings: pl.DataFrame,
+    nodes: list[Any],
+    now: datetime,
+    share: bool = True,
+) -> Counter[str]:
+    """Store new findings for ``party`` and share each with the other side; counts by kind."""
+    done: Counter[str] = Counter()
+    originals = {
+        (f["kind"], f["exit_reference"] or "", f["entry_reference"] or "", f["item_no"] or 0): f
+        for f in findings.iter_rows(named=True)
+    }
+    rows = [
+        {
+            **f,
+            "party": party,
+            # An unpaired entry (weighed heavier than declared) has no exit side: ''.
+            "exit_party": f["exit_party"] or "",
+            "exit_reference": key[1],
+            "entry_party": f["entry_party"] or "",
+            "entry_reference": key[2],
+            "item_no": key[3],
+            "paired_by": f["paired_by"] or "",
+            "detected_at": now,
+            "found_by": "local",
+        }
+        for key, f in originals.items()
+    ]
+    for start in range(0, len(rows), _CHUNK):
+        for kind, exit_party, entry_party, key in _upsert(session, rows[start : start + _CHUNK]):
+            done[kind] += 1
+            other = exit_party if exit_party != party else entry_party
+            if not share or not other or other == party:  # nobody else to tell
+                continue
+            finding = originals[key]
+            payload = MatchingFinding(**{k: finding[k] for k in FINDING_SCHEMA}, detected_at=now)
+            done["shared"] += _send(session, identity, party, other, MessageType.MATCHING_FINDING,
+                                    payload, nodes, now, version=finding["severity"])  # fmt: skip
+    return done
+
+
+_CHUNK = 1000  # rows per INSERT: SQLite takes at most 32,766 parameters in one statement
+_UNIQUE = ["party", "kind", "exit_party", "exit_reference", "entry_reference", "item_no"]
+
+
+def _upsert(
+    session: Session, rows: list[dict[str, Any]]
+) -> list[tuple[str, str, str, tuple[str, str, str, int]]]:
+    """Insert findings; those new, or whose severity changed, come back (kind, parties, key)."""
+    table = FindingRow.__table__
+    statement = insert_for(session, table).values(rows)
+    # A later run may know more (a VAT claim came in): it raises the severity and says why.
+    statement = statement.on_conflict_do_update(
+        index_elements=_UNIQUE,
+        set_={"severity": statement.excluded.severity, "detail": statement.excluded.detail},
+        where=table.c.severity != statement.excluded.severity,
+    ).returning(
+        table.c.kind, table.c.exit_party, table.c.entry_party, table.c.exit_reference,
+        table.c.entry_reference, table.c.item_no,
+    )  # fmt: skip
+    return [
+        (kind, exit_party, entry_party, (kind, exit_ref, entry_ref, item_no))
+        for kind, exit_party, entry_party, exit_ref, entry_ref, item_no in session.execute(
+            statement
+        )
+    ]
+
+
+def _confirm(
+    session: Session,
+    identity: Identity,
+    party: str,
+    pairs: pl.DataFrame,
+    entries: pl.DataFrame,
+    nodes: list[Any],
+    now: datetime,
+) -> int:
+    """Tell each exit Party that its exports arrived (SEED closes the movement)."""
+    if not pairs.height:
+        return 0
+    arrived = entries.group_by("reference").agg(
+        pl.col("office").first(), pl.col("arrival_at").first(), pl.col("lodged_at").first()
+    )
+    sent = 0
+    for p in pairs.join(arrived, left_on="entry_reference", right_on="reference").iter_rows(
+        named=True
+    ):
+        payload = ArrivalConfirmation(
+            export_party=p["exit_party"],
+            export_reference=p["exit_reference"],
+            entry_reference=p["entry_reference"],
+            entry_office=p["office"],
+            arrived_at=p["arrival_at"] or p["lodged_at"],
+        )
+        sent += _send(
+            session,
+            identity,
+            party,
+            p["exit_party"],
+            MessageType.ARRIVAL_CONFIRMATION,
+            payload,
+            nodes,
+            now,
+        )
+    return sent
+
+
+def _send(
+    session: Session,
+    identity: Identity,
+    party: str,
+    other: str,
+    type: MessageType,
+    payload: Any,
+    nodes: list[Any],
+    now: datetime,
+    version: str = "1",
+) -> int:
+    """Queue for the other Party's node, or file it here if this hub speaks for it too."""
+    if other in identity.parties:
+        # The other side is on this hub: its copy is written as its own (under its tenancy).
+        with acting_for(other):
+            store(
+                session=session,
+                type=type,
+                payload=payload,
+                party=other,
+                origin=Origin(party=party, node=identity.node, message_id="local"),
+                distribution=Distribution.GROUP,
+                tlp=Tlp.AMBER,
+                sent_at=now,
+                forwardable=False,
+                now=now,
+            )
+        return 1
+    message = Outgoing(
+        type,
+        payload,
+        party,
+        [other],
+        Distribution.GROUP,
+        Tlp.AMBER,
+        frozenset({party, other}),
+        version=version,
+    )
+    return enqueue(session=session, identity=identity, message=message, now=now, nodes=nodes)
+
+
+def findings(
+    *,
+    session: Session | Connection,
+    party: str,
+    kind: str | None = None,
+    since: datetime | None = None,
+    limit: int = 500,
+) -> list[FindingRow]:
+    """``party``'s copy of the findings, newest first."""
+    f = FindingRow
+    query = select(f).where(f.party == party)
+    if kind:
+        query = query.where(f.kind == kind)
+    if since:
+        query = query.where(f.detected_at >= since)
+    rows = session.execute(query.order_by(f.detected_at.desc(), f.id.desc()).limit(limit))
+    return list(rows.scalars())
