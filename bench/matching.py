@@ -323,11 +323,13 @@ def planted_found(findings: pl.DataFrame, data: dict[str, Any]) -> dict[str, flo
 
 
 def exchange_throughput(args: argparse.Namespace) -> dict[str, Any] | None:
-    """TO BE ADDED by the exchange work: how fast declarations cross between Parties.
+    """Signed messages between two loopback hubs, exactly once (bench/exchange_throughput.py)."""
+    if args.exchange_messages <= 0:
+        return None
+    from exchange_throughput import measure  # this folder's module, beside this script
 
-    Return a dict for the JSON line's "exchange" field, or None to leave it null.
-    """
-    return None
+    log(f"exchange: {args.exchange_messages:,} signed messages between two hubs over HTTPS")
+    return measure(args.exchange_messages)
 
 
 # -- main ----------------------------------------------------------------------------
@@ -342,6 +344,8 @@ def main() -> None:
     parser.add_argument("--planted-share", type=float, default=0.002,
                         help="share of trips carrying each planted discrepancy")  # fmt: skip
     parser.add_argument("--skip-sql", action="store_true")
+    parser.add_argument("--exchange-messages", type=int, default=5000,
+                        help="signed messages between two hubs (0: skip)")  # fmt: skip
     args = parser.parse_args()
 
     threads = _CORES

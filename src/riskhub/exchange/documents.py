@@ -54,7 +54,6 @@ def store(
         )
         session.execute(insert_for(session, FindingRow.__table__).on_conflict_do_nothing(), [row])
         return
-    d = ReceivedDocument.__table__
     withdrawn = now if isinstance(payload, CommonProfile) and payload.action == "withdraw" else None
     values = {
         "party": party,
@@ -70,15 +69,28 @@ def store(
         "received_at": now,
         "withdrawn_at": withdrawn,
     }
-    statement = insert_for(session, d).values(values)
-    session.execute(
-        statement.on_conflict_do_update(
+    session.execute(_upsert(session), values)
+
+
+def _upsert(session: Session) -> Any:
+    """INSERT ... ON CONFLICT for documents, built once per dialect (its SQL is cached)."""
+    dialect = session.get_bind().dialect.name
+    if dialect not in _UPSERTS:
+        d = ReceivedDocument.__table__
+        statement = insert_for(session, d)
+        kept = ("party", "type", "key")
+        _UPSERTS[dialect] = statement.on_conflict_do_update(
             index_elements=["party", "type", "sender_party", "key"],
-            set_={k: statement.excluded[k] for k in values if k not in ("party", "type", "key")},
+            set_={
+                c.name: statement.excluded[c.name] for c in d.columns if c.name not in (*kept, "id")
+            },
             # Messages can overtake each other on retries: never let an older version win.
             where=statement.excluded.sent_at >= d.c.sent_at,
         )
-    )
+    return _UPSERTS[dialect]
+
+
+_UPSERTS: dict[str, Any] = {}
 
 
 def documents(

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -89,9 +89,10 @@ def receive(
     for party, batch in by_party.items():
         immediate = engine.execution_options(sqlite_immediate=True)
         with acting_for(party), Session(immediate) as session, session.begin():
+            known = _Inbox.read(session, [opened for _, opened, _ in batch])
             for index, opened, local in batch:
                 try:
-                    results[index] = _apply_once(session, identity, opened, local, now)
+                    results[index] = _apply_once(session, identity, opened, local, now, known)
                 except Rejected as rejected:
                     refused.append((rejected, tokens[index]))
                     results[index] = (
@@ -136,44 +137,76 @@ def _refusal(identity: Identity, rejected: Rejected, token: str, now: datetime) 
     return _sign(identity, receipt)
 
 
+@dataclass
+class _Inbox:
+    """What the inbox already holds for one push's messages, read in two queries, kept current."""
+
+    seen: dict[tuple[str, str], tuple[str, str]]  # (sender, id) -> (token hash, receipt)
+    origins: set[tuple[str, str]]  # (origin node, origin id)
+
+    @classmethod
+    def read(cls, session: Session, batch: Sequence[Opened]) -> _Inbox:
+        i = InboxMessage
+        ids = sorted({o.envelope.id for o in batch} | {o.envelope.origin.message_id for o in batch})
+        seen: dict[tuple[str, str], tuple[str, str]] = {}
+        origins: set[tuple[str, str]] = set()
+        for start in range(0, len(ids), 500):
+            part = ids[start : start + 500]
+            for sender, mid, digest, receipt in session.execute(
+                select(i.sender_node, i.message_id, i.token_sha256, i.receipt).where(
+                    i.message_id.in_(part)
+                )
+            ):
+                seen[(sender, mid)] = (digest, receipt)
+            query = select(i.origin_node, i.origin_message_id).where(i.origin_message_id.in_(part))
+            origins.update((node, mid) for node, mid in session.execute(query))
+        return cls(seen, origins)
+
+
 def _apply_once(
-    session: Session, identity: Identity, opened: Opened, local: list[str], now: datetime
+    session: Session,
+    identity: Identity,
+    opened: Opened,
+    local: list[str],
+    now: datetime,
+    inbox: _Inbox,
 ) -> tuple[str, str, str]:
     """(receipt, 'applied' or 'duplicate', sender) for one message, in its own savepoint."""
     envelope = opened.envelope
     sender = envelope.sender_node
     for attempt in (1, 2):
-        seen = session.execute(
-            select(InboxMessage.token_sha256, InboxMessage.receipt).where(
-                InboxMessage.sender_node == sender, InboxMessage.message_id == envelope.id
-            )
-        ).first()
+        seen = inbox.seen.get((sender, envelope.id))
         if seen is not None:
-            if seen.token_sha256 != opened.token_sha256:
+            if seen[0] != opened.token_sha256:
                 raise Rejected(
                     "replay", "message id already used for a different message", envelope.id
                 )
-            return seen.receipt, "duplicate", sender
+            return seen[1], "duplicate", sender
         try:
             with session.begin_nested():
-                return _record_and_apply(session, identity, opened, local, now)
+                result = _record_and_apply(session, identity, opened, local, now, inbox)
         except IntegrityError:
             # Another connection applied the same message a moment ago: its receipt stands.
             if attempt == 2:
                 raise
+            inbox.seen.update(_Inbox.read(session, [opened]).seen)
+            continue
+        inbox.seen[(sender, envelope.id)] = (opened.token_sha256, result[0])
+        inbox.origins.add((envelope.origin.node, envelope.origin.message_id))
+        return result
     raise AssertionError("unreachable")
 
 
 def _record_and_apply(
-    session: Session, identity: Identity, opened: Opened, local: list[str], now: datetime
+    session: Session,
+    identity: Identity,
+    opened: Opened,
+    local: list[str],
+    now: datetime,
+    inbox: _Inbox,
 ) -> tuple[str, str, str]:
     envelope = opened.envelope
-    other_path = session.execute(
-        select(InboxMessage.id).where(
-            InboxMessage.origin_node == envelope.origin.node,
-            InboxMessage.origin_message_id == envelope.origin.message_id,
-        )
-    ).first()
+    other_path = (envelope.origin.node, envelope.origin.message_id) in inbox.origins
     status = "duplicate" if other_path else "applied"
     receipt = _sign(
         identity,
@@ -182,21 +215,21 @@ def _record_and_apply(
         ),
     )
     # The inbox row first: its unique key is what stops a second copy being applied.
-    session.add(
-        InboxMessage(
-            party=local[0],
-            sender_node=envelope.sender_node,
-            message_id=envelope.id,
-            origin_node=envelope.origin.node,
-            origin_message_id=envelope.origin.message_id,
-            type=envelope.type.value,
-            token_sha256=opened.token_sha256,
-            status=status,
-            received_at=now,
-            receipt=receipt,
-        )
+    session.execute(
+        insert(InboxMessage),
+        {
+            "party": local[0],
+            "sender_node": envelope.sender_node,
+            "message_id": envelope.id,
+            "origin_node": envelope.origin.node,
+            "origin_message_id": envelope.origin.message_id,
+            "type": envelope.type.value,
+            "token_sha256": opened.token_sha256,
+            "status": status,
+            "received_at": now,
+            "receipt": receipt,
+        },
     )
-    session.flush()
     if not other_path:
         for receiving in local:
             _apply(session, opened, receiving, now)

@@ -17,7 +17,7 @@ from collections import Counter, defaultdict
 from collections.abc import Callable
 from datetime import datetime, timedelta
 
-from sqlalchemy import Engine, func, select, update
+from sqlalchemy import Engine, bindparam, func, select, update
 from sqlalchemy.orm import Session
 
 from riskhub.db.base import utcnow
@@ -125,27 +125,39 @@ def _settle(
         by_hash[str(body.get("token_sha256"))] = (token, body)
     counts: Counter[str] = Counter()
     missing: list[int] = []
-    o = OutboxMessage
-    with Session(engine) as session, session.begin():
-        for outbox_id, _, digest in part:
-            found = by_hash.get(digest)
-            if found is None:
-                missing.append(outbox_id)
-                continue
-            token, body = found
-            rejected = body.get("status") == "rejected"
-            session.execute(
-                update(o)
-                .where(o.id == outbox_id, o.status == "pending")
-                .values(
-                    status="rejected" if rejected else "delivered",
-                    delivered_at=now,
-                    receipt=token,
-                    leased_until=None,
-                    last_error=str(body.get("reason"))[:300] if rejected else None,
-                )
+    settled = []
+    for outbox_id, _, digest in part:
+        found = by_hash.get(digest)
+        if found is None:
+            missing.append(outbox_id)
+            continue
+        token, body = found
+        rejected = body.get("status") == "rejected"
+        settled.append(
+            {
+                "outbox_id": outbox_id,
+                "status": "rejected" if rejected else "delivered",
+                "receipt": token,
+                "last_error": str(body.get("reason"))[:300] if rejected else None,
+            }
+        )
+        counts["rejected" if rejected else "delivered"] += 1
+    if settled:
+        o = OutboxMessage
+        # One statement for the whole push, executed with many parameter sets.
+        statement = (
+            update(o)
+            .where(o.id == bindparam("outbox_id"), o.status == "pending")
+            .values(
+                status=bindparam("status"),
+                receipt=bindparam("receipt"),
+                last_error=bindparam("last_error"),
+                delivered_at=now,
+                leased_until=None,
             )
-            counts["rejected" if rejected else "delivered"] += 1
+        )
+        with engine.begin() as conn:
+            conn.execute(statement, settled)
     if missing:
         _retry(engine, missing, "no verifiable receipt", now, retry_base_s)
         counts["retry"] += len(missing)
