@@ -97,18 +97,21 @@ PLANTED = {
 }
 
 
-def test_both_sides_find_what_was_planted_once(engine: Engine, border: pl.DataFrame) -> None:
+def test_both_sides_find_what_was_planted_once(
+    engine: Engine, app_engine: Engine, border: pl.DataFrame
+) -> None:
+    """Run as the API's role: on PostgreSQL, each Party's copy is written under its tenancy."""
     end = datetime.combine(SPEC.start, datetime.min.time()) + timedelta(days=SPEC.days)
     since = end - timedelta(days=SPEC.days + 2)
     now = end + timedelta(days=3)
     # Judged too early, before RS confirmed any arrival: all MK's exports to RS look missing.
-    early = service.run(engine=engine, identity=HUB, party="MK", since=since, until=end,
+    early = service.run(engine=app_engine, identity=HUB, party="MK", since=since, until=end,
                         now=now, sides=("exit",))  # fmt: skip
     assert early["missing_entry"] > 10
-    mk = service.run(engine=engine, identity=HUB, party="MK", since=since, until=end, now=now,
+    mk = service.run(engine=app_engine, identity=HUB, party="MK", since=since, until=end, now=now,
                      sides=("entry",))  # fmt: skip
-    rs = service.run(engine=engine, identity=HUB, party="RS", since=since, until=end, now=now)
-    later = service.run(engine=engine, identity=HUB, party="MK", since=since, until=end,
+    rs = service.run(engine=app_engine, identity=HUB, party="RS", since=since, until=end, now=now)
+    later = service.run(engine=app_engine, identity=HUB, party="MK", since=since, until=end,
                         now=now, sides=("exit",))  # fmt: skip
     # RS's confirmations arrived since: those findings are cleared, the true ghosts stay.
     assert later["resolved"] == early["missing_entry"] - _missing_own(engine, "MK")
@@ -165,7 +168,9 @@ def test_both_sides_find_what_was_planted_once(engine: Engine, border: pl.DataFr
     lines.append(f"ghost exports {len(ghosts)}, found {missing.height}, high {len(high)}")
     print("\n".join(lines))
     # Running again finds nothing new and queues nothing.
-    again = service.run(engine=engine, identity=HUB, party="MK", since=since, until=end, now=now)
+    again = service.run(
+        engine=app_engine, identity=HUB, party="MK", since=since, until=end, now=now
+    )
     assert {k: v for k, v in again.items() if k not in ("pairs", "confirmed")} == {}, again
     with Session(engine) as session:
         assert session.execute(select(func.count()).select_from(OutboxMessage)).scalar_one() == 0

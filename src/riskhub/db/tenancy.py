@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from typing import Any
 
-from sqlalchemy import Engine, event
+from sqlalchemy import Engine, event, text
 
 _party: ContextVar[str | None] = ContextVar("riskhub_party", default=None)
 
@@ -49,3 +49,27 @@ def install(engine: Engine) -> None:
         conn.exec_driver_sql(
             "SELECT set_config('riskhub.party', %(party)s, true)", {"party": _party.get() or ""}
         )
+
+
+@contextmanager
+def switched(session: Any, party: str) -> Iterator[None]:
+    """Act for ``party`` inside a transaction already begun for another, then switch back.
+
+    Row-level security reads the setting on every statement, and the setting was
+    made when the transaction began; on PostgreSQL it is set again here (and
+    restored after), so a Party's copy of something shared on this hub is written
+    as its own within the same transaction as the rest.
+    """
+    before = _party.get()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    with acting_for(party):
+        if postgres:
+            session.execute(_SET, {"party": party})
+        try:
+            yield
+        finally:
+            if postgres:
+                session.execute(_SET, {"party": before or ""})
+
+
+_SET = text("SELECT set_config('riskhub.party', :party, true)")

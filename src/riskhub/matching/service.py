@@ -28,7 +28,7 @@ from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution, Tlp
 from riskhub.db.base import utcnow
-from riskhub.db.tenancy import acting_for
+from riskhub.db.tenancy import acting_for, switched
 from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration
 from riskhub.exchange.documents import documents, store
@@ -344,7 +344,7 @@ def _send(
     """Queue for the other Party's node, or file it here if this hub speaks for it too."""
     if other in identity.parties:
         # The other side is on this hub: its copy is written as its own (under its tenancy).
-        with acting_for(other):
+        with switched(session, other):
             store(
                 session=session,
                 type=type,
