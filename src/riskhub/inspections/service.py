@@ -36,6 +36,7 @@ from riskhub.inspections.schemas import (
     InspectionIn,
     Outcome,
 )
+from riskhub.matching.feedback import report_to_exit_party
 from riskhub.profiles.service import shared_with
 from riskhub.selectivity.models import SelectivityDecision
 from riskhub.selectivity.service import decisions_for
@@ -148,6 +149,8 @@ def record_many(
             out.append(_repeat(session, party, body.reference, digest))
             continue
         seen[body.reference] = digest
+        # The Party whose export this was hears what its control found (S11).
+        report_to_exit_party(session=session, party=party, declaration=declaration, inspection=row)
         shared = []
         if body.share_feedback is not None:
             shared = _share(session, party, row, declaration, decision, body.share_feedback, now)
