@@ -25,7 +25,7 @@ from riskhub.declarations.models import KnownOutcome
 from riskhub.exchange.documents import store
 from riskhub.exchange.envelope import Origin
 from riskhub.exchange.keys import Identity
-from riskhub.exchange.messages import MessageType, VatRefundClaim
+from riskhub.exchange.messages import MessageType, VatRefundClaim, WeighbridgeMeasurement
 from riskhub.exchange.models import OutboxMessage
 from riskhub.matching import prearrival, service
 from riskhub.matching.engine import match
@@ -213,3 +213,40 @@ def test_the_seed_profiles_make_discrepant_entries_red(
         )
     assert fired <= planted, sorted(fired - planted)
     print(dict(by_profile))
+
+
+def test_a_weighing_sent_by_the_exit_party_is_compared_with_the_entry(engine: Engine) -> None:
+    """Serbia weighed the truck as it left; the entry in North Macedonia declares far less."""
+    from tests.exchange.nodes import export
+    from tests.helpers import nested
+
+    sent = export(
+        "RS-PRE-E-00000077",
+        destination_country="MK",
+        lodged_at=datetime(2026, 6, 1, 10),
+        exit_at=datetime(2026, 6, 1, 11),
+    )
+    entry = nested("MK-TAB-I-00000077", n_items=1, party="MK", office="MK-TAB",
+                   dispatch_country="RS", destination_country="MK",
+                   export_reference="RS-PRE-E-00000077", lodged_at="2026-06-01T12:00:00Z",
+                   total_gross_mass="1100")  # fmt: skip
+    entry["items"][0].update(hs_code="847130", origin_country="RS", net_mass="1000",
+                             gross_mass="1100", customs_value_eur="25000")  # fmt: skip
+    declarations.ingest_records(engine=engine, records=[entry], submitted_by_party="MK",
+                                body_sha256="w1")  # fmt: skip
+    weighing = WeighbridgeMeasurement(office="RS-PRE", vehicle_registration="RS-1001-01",
+                                      declaration_reference="RS-PRE-E-00000077",
+                                      measured_at=datetime(2026, 6, 1, 11), mass_kg=1600)  # fmt: skip
+    origin = Origin(party="RS", node="rs-hub", message_id="m")
+    with acting_for("MK"), Session(engine) as session, session.begin():
+        for kind, payload in ((MessageType.EXPORT_DECLARATION, sent),
+                              (MessageType.WEIGHBRIDGE, weighing)):  # fmt: skip
+            store(session=session, type=kind, payload=payload, party="MK", origin=origin,
+                  distribution=Distribution.GROUP, tlp=Tlp.AMBER, sent_at=datetime(2026, 6, 1),
+                  forwardable=False, now=datetime(2026, 6, 1))  # fmt: skip
+    done = service.run(engine=engine, identity=HUB, party="MK", since=datetime(2026, 5, 31),
+                       until=datetime(2026, 6, 2), now=datetime(2026, 6, 2), sides=("entry",))  # fmt: skip
+    assert done["pairs"] == 1 and done["weighbridge_mismatch"] == 1, done
+    assert set(done) <= {"pairs", "confirmed", "weighbridge_mismatch", "shared"}, done
+    [finding] = _found(engine, "MK").filter(pl.col("kind") == "weighbridge_mismatch").rows()
+    assert finding[1] == "high"  # 45% above the declared gross

@@ -110,9 +110,13 @@ def run(
                 documents(session=session, party=party, type=MessageType.EXPORT_DECLARATION)
             )
             d = Declaration
-            entries = read_rows(session, item_rows(
-                d.party == party, d.direction.in_(("IMPORT", "TRANSIT")), between(since, late)
-            ))  # fmt: skip
+            entries = read_rows(
+                session,
+                item_rows(
+                    d.party == party, d.direction.in_(("IMPORT", "TRANSIT")), between(since, late)
+                ),
+            )
+            entries = _with_weighings(session, party, entries)
             if exits.height:
                 exits = exits.filter(pl.col("lodged_at") >= early, pl.col("lodged_at") < until)
                 entry_side = match(exits, entries, now=now, tolerances=tolerances)
@@ -148,6 +152,27 @@ def _resolve(session: Session, party: str, pairs: pl.DataFrame) -> int:
         )
         gone += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return gone
+
+
+def _with_weighings(session: Session, party: str, entries: pl.DataFrame) -> pl.DataFrame:
+    """Entries not weighed at entry take a weighing sent for them (SEED+ truck weighing).
+
+    A weighbridge message names the declaration it was weighed for: the entry
+    itself, or the export (the Party of exit weighed the truck as it left).
+    """
+    found = documents(session=session, party=party, type=MessageType.WEIGHBRIDGE)
+    weighed = {
+        w["declaration_reference"]: w["mass_kg"] for w in found if w.get("declaration_reference")
+    }
+    if not weighed or not entries.height:
+        return entries
+    mass = pl.col("reference").replace_strict(weighed, default=None, return_dtype=pl.Float64)
+    at_exit = pl.col("export_reference").replace_strict(
+        weighed, default=None, return_dtype=pl.Float64
+    )
+    return entries.with_columns(
+        pl.coalesce("weighbridge_mass", mass, at_exit).alias("weighbridge_mass")
+    )
 
 
 def _own_exports(
@@ -259,8 +284,17 @@ def _keep(
                 continue
             finding = originals[key]
             payload = MatchingFinding(**{k: finding[k] for k in FINDING_SCHEMA}, detected_at=now)
-            done["shared"] += _send(session, identity, party, other, MessageType.MATCHING_FINDING,
-                                    payload, nodes, now, version=finding["severity"])  # fmt: skip
+            done["shared"] += _send(
+                session,
+                identity,
+                party,
+                other,
+                MessageType.MATCHING_FINDING,
+                payload,
+                nodes,
+                now,
+                version=finding["severity"],
+            )
     return done
 
 
@@ -280,9 +314,13 @@ def _upsert(
         set_={"severity": statement.excluded.severity, "detail": statement.excluded.detail},
         where=table.c.severity != statement.excluded.severity,
     ).returning(
-        table.c.kind, table.c.exit_party, table.c.entry_party, table.c.exit_reference,
-        table.c.entry_reference, table.c.item_no,
-    )  # fmt: skip
+        table.c.kind,
+        table.c.exit_party,
+        table.c.entry_party,
+        table.c.exit_reference,
+        table.c.entry_reference,
+        table.c.item_no,
+    )
     return [
         (kind, exit_party, entry_party, (kind, exit_ref, entry_ref, item_no))
         for kind, exit_party, entry_party, exit_ref, entry_ref, item_no in session.execute(
