@@ -12,6 +12,7 @@ from riskhub.audit.routes import router as audit_router
 from riskhub.declarations import schemas as declaration_schemas
 from riskhub.declarations.routes import aggregates as aggregates_router
 from riskhub.declarations.routes import router as declarations_router
+from riskhub.exchange import schemas as exchange_schemas
 from riskhub.exchange.routes import router as exchange_router
 from riskhub.inspections.routes import feedback as feedback_router
 from riskhub.inspections.routes import protocols as checklists_router
@@ -60,7 +61,7 @@ def create_app() -> FastAPI:
 
 
 def _publish_input_schemas(app: FastAPI) -> None:
-    """Put the declaration input shapes into the OpenAPI document the submit route refers to."""
+    """Put the input shapes that routes read themselves (size-capped) into the OpenAPI document."""
     original = app.openapi
 
     def openapi() -> dict[str, object]:
@@ -68,7 +69,11 @@ def _publish_input_schemas(app: FastAPI) -> None:
             return app.openapi_schema
         spec = original()
         components = spec.setdefault("components", {}).setdefault("schemas", {})
-        for model in (declaration_schemas.DeclarationIn, declaration_schemas.DeclarationBatchIn):
+        for model in (
+            declaration_schemas.DeclarationIn,
+            declaration_schemas.DeclarationBatchIn,
+            exchange_schemas.MessagesIn,
+        ):
             schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
             components.update(schema.pop("$defs", {}))
             components[model.__name__] = schema

@@ -23,7 +23,7 @@ def node(name: str, *parties: str) -> Identity:
     return Identity(name, frozenset(parties), Ed25519PrivateKey.generate())
 
 
-def register(engine: Engine, *partners: Identity, url: str | None = "http://unused") -> None:
+def register(engine: Engine, *partners: Identity, url: str | None = "https://unused.test") -> None:
     """Tell the hub behind ``engine`` about ``partners`` (their keys, Parties and URL)."""
     with Session(engine) as session, session.begin():
         for p in partners:

@@ -173,6 +173,10 @@ def test_three_hubs_relay_only_what_distribution_allows(make_hub: MakeHub) -> No
     introduce(mk, rs)
     introduce(mk, al)
     introduce(al, mk)
+    # AL takes what MK passes on only if it can check RS's signature on the original.
+    with Session(al.engine) as session, session.begin():
+        keys.register(session=session, node=rs.node, parties=list(rs.parties),
+                      public_key=rs.identity().public, url=None)  # fmt: skip
     now = utcnow()
     sent = {
         "CEFTA": (Distribution.CEFTA, Tlp.AMBER),

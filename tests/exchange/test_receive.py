@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from riskhub.access.distribution import Distribution, Tlp
 from riskhub.audit.models import AuditRecord
 from riskhub.exchange import jws, keys
-from riskhub.exchange.envelope import read_receipt, seal
+from riskhub.exchange.envelope import Origin, read_receipt, seal
 from riskhub.exchange.inbox import receive
 from riskhub.exchange.messages import MessageType
 from riskhub.exchange.models import InboxMessage, OutboxMessage, ReceivedDocument
@@ -85,13 +85,14 @@ BAD: dict[str, tuple[Callable[[], str], str]] = {
     "unknown key": (lambda: token(node("xx-hub", "AL"), "mk-hub", export(), party="AL"), "unknown_key"),
     "same node name, other key": (lambda: seal(envelope(STRANGER, "mk-hub", export()), STRANGER.key, kid=RS.kid), "bad_signature"),
     "wrong receiver node": (lambda: token(RS, "al-hub", export()), "wrong_receiver"),
-    "Party not served here": (lambda: token(RS, "mk-hub", export(), receivers=["AL"]), "wrong_receiver"),
+    "Party not served here": (lambda: token(RS, "mk-hub", export(destination_country="AL"), receivers=["AL"]), "wrong_receiver"),
     "speaks for another Party": (lambda: token(RS, "mk-hub", export(), party="ME"), "wrong_sender"),
     "expired": (lambda: token(RS, "mk-hub", export(), created_at=NOW - timedelta(days=8)), "expired"),
-    "from the future": (lambda: token(RS, "mk-hub", export(), created_at=NOW + timedelta(hours=1)), "expired"),
+    "from the future": (lambda: token(RS, "mk-hub", export(), created_at=NOW + timedelta(hours=1)), "clock"),
     "own-only": (lambda: token(RS, "mk-hub", export(), distribution=Distribution.OWN), "distribution"),
     "payload off schema": (lambda: token(RS, "mk-hub", {"reference": "X"}), "bad_payload"),
     "receipt as a message": (lambda: token(RS, "mk-hub", {}, type=MessageType.RECEIPT), "bad_envelope"),
+    "NUL character": (lambda: token(RS, "mk-hub", {"rif_id": "R", "title": "a\x00b", "risk_area": "ipr", "description": "d"}, type=MessageType.RIF), "bad_payload"),
 }  # fmt: skip
 
 
@@ -102,9 +103,10 @@ def test_every_bad_message_is_refused_audited_and_never_applied(hub: Engine) -> 
     ring = {MK.kid: MK.as_partner()}
     for name, receipt in zip(BAD, done.receipts, strict=True):
         _, body = read_receipt(receipt, keyring=ring, node="mk-hub")
-        assert body["status"] == "rejected", name
+        assert (body["status"], body["code"]) == ("rejected", BAD[name][1]), name
         assert body["reason"], name
-    assert refusals(hub) == [f"rejected: {code}" for _, code in BAD.values()]
+    # Audited once per claimed sender and reason (each naming a message and how many more).
+    assert set(refusals(hub)) == {f"rejected: {code}" for _, code in BAD.values()}
     assert count(hub, ReceivedDocument) == 0 and count(hub, InboxMessage) == 0
 
 
@@ -175,14 +177,109 @@ def test_distribution_is_honoured_when_relaying(
         assert jws.verify(jws.parse(q.token), ring[MK.kid].public)
 
 
+def _rif(rif_id: str = "RIF-2") -> dict[str, object]:
+    return {"rif_id": rif_id, "title": "t", "risk_area": "ipr", "description": "d"}
+
+
+def _relay_of(original: str, origin: object, **changes: object) -> str:
+    """AL passing on what RS sent it, with RS's signed original inside."""
+    fields: dict[str, object] = {
+        "type": MessageType.RIF, "party": "AL", "distribution": Distribution.CEFTA,
+        "origin": origin, "path": ["rs-hub", "al-hub"], "relayed": original,
+        "group": ["AL", "MK", "RS"],  # as the original has it
+    }  # fmt: skip
+    fields.update(changes)
+    relay = envelope(AL, "mk-hub", _rif(), **fields)  # type: ignore[arg-type]
+    return seal(relay, AL.key, kid=AL.kid)
+
+
 def test_the_same_information_by_two_paths_is_applied_once(hub: Engine) -> None:
     register(hub, AL)
-    rif = {"rif_id": "RIF-2", "title": "t", "risk_area": "ipr", "description": "d"}
-    direct = envelope(RS, "mk-hub", rif, type=MessageType.RIF, distribution=Distribution.CEFTA)
-    relayed = envelope(AL, "mk-hub", rif, type=MessageType.RIF, party="AL",
-                       distribution=Distribution.CEFTA, origin=direct.origin,
-                       path=["rs-hub", "al-hub"])  # fmt: skip
-    tokens = [seal(direct, RS.key, kid=RS.kid), seal(relayed, AL.key, kid=AL.kid)]
+    direct = envelope(RS, "mk-hub", _rif(), type=MessageType.RIF, distribution=Distribution.CEFTA)
+    to_al = envelope(RS, "al-hub", _rif(), type=MessageType.RIF, receivers=["AL", "MK"],
+                     distribution=Distribution.CEFTA, origin=direct.origin)  # fmt: skip
+    original = seal(to_al, RS.key, kid=RS.kid)
+    tokens = [seal(direct, RS.key, kid=RS.kid), _relay_of(original, direct.origin)]
     done = receive(engine=hub, identity=MK, tokens=tokens, source="test", now=NOW)
     assert done.counts == {"applied": 1, "duplicate": 1}
     assert count(hub, ReceivedDocument) == 1
+
+
+def test_a_relay_can_neither_invent_nor_alter_what_it_passes_on(hub: Engine) -> None:
+    """AL's node is registered (for AL): it still cannot speak for RS, or change RS's message."""
+    register(hub, AL)
+    origin = Origin(party="RS", node="rs-hub", message_id="00000000-0000-4000-8000-0000000000aa")
+    to_al = envelope(RS, "al-hub", _rif(), type=MessageType.RIF, receivers=["AL", "MK"],
+                     distribution=Distribution.CEFTA, origin=origin)  # fmt: skip
+    original = seal(to_al, RS.key, kid=RS.kid)
+    grouped = seal(envelope(RS, "al-hub", _rif(), type=MessageType.RIF, receivers=["AL", "MK"],
+                            distribution=Distribution.GROUP, origin=origin), RS.key, kid=RS.kid)  # fmt: skip
+    forged_export = envelope(AL, "mk-hub", export(), party="AL")  # an RS office, sent by AL
+    cases = {
+        "origin claimed, no original": (_relay_of(None, origin), "wrong_sender"),  # type: ignore[arg-type]
+        "origin claimed, AL's own signature": (
+            seal(envelope(AL, "mk-hub", _rif(), type=MessageType.RIF, party="AL",
+                          distribution=Distribution.CEFTA, origin=origin), AL.key, kid=AL.kid),
+            "wrong_sender"),
+        "original of another origin": (
+            _relay_of(original, Origin(party="RS", node="rs-hub", message_id="other")),
+            "wrong_sender"),
+        "sharing changed": (_relay_of(original, origin, distribution=Distribution.CEFTA_EU),
+                            "bad_envelope"),
+        "receivers added": (_relay_of(original, origin, receivers=["MK", "ME"]), "distribution"),
+        "a group's message passed on": (_relay_of(grouped, origin, distribution=Distribution.GROUP,
+                                                  group=["RS", "AL", "MK"]), "distribution"),
+        "another Party's export": (seal(forged_export, AL.key, kid=AL.kid), "wrong_sender"),
+    }  # fmt: skip
+    done = receive(engine=hub, identity=MK, tokens=[t for t, _ in cases.values()], source="t",
+                   now=NOW)  # fmt: skip
+    ring = {MK.kid: MK.as_partner()}
+    codes = [read_receipt(r, keyring=ring, node="mk-hub")[1]["code"] for r in done.receipts]
+    assert dict(zip(cases, codes, strict=True)) == {k: c for k, (_, c) in cases.items()}
+    assert count(hub, ReceivedDocument) == 0
+    # The genuine relay of the same original is applied, with RS's payload.
+    assert receive(engine=hub, identity=MK, tokens=[_relay_of(original, origin)], source="t",
+                   now=NOW).counts == {"applied": 1}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("url", "ok"),
+    [
+        ("https://mk-hub.example.org", True),
+        ("http://127.0.0.1:8443", True),
+        ("http://localhost:8000", True),
+        ("http://mk-hub.example.org", False),  # plain HTTP never leaves the machine
+        ("ftp://mk-hub.example.org", False),
+        ("https://", False),
+    ],
+)
+def test_partner_urls(engine: Engine, url: str, ok: bool) -> None:
+    with Session(engine) as session, session.begin():
+        if ok:
+            keys.register(session=session, node="mk-hub", parties=["MK"], public_key=MK.public,
+                          url=url)  # fmt: skip
+        else:
+            with pytest.raises(ValueError, match="https://"):
+                keys.register(session=session, node="mk-hub", parties=["MK"],
+                              public_key=MK.public, url=url)  # fmt: skip
+
+
+def test_a_message_for_two_parties_of_this_hub_is_filed_for_each(
+    engine: Engine, app_engine: Engine
+) -> None:
+    """As the API's role: on PostgreSQL each copy is written under its own Party's tenancy."""
+    register(engine, AL)
+    both = node("hub", "RS", "MK")
+    message = token(AL, "hub", _rif("RIF-2P"), type=MessageType.RIF, party="AL",
+                    receivers=["RS", "MK"], distribution=Distribution.CEFTA)  # fmt: skip
+    done = receive(engine=app_engine, identity=both, tokens=[message], source="t", now=NOW)
+    assert done.counts == {"applied": 1}
+    with Session(engine) as session:
+        parties = set(session.execute(select(ReceivedDocument.party)).scalars())
+    assert parties == {"RS", "MK"}
+
+
+def test_junk_in_bulk_costs_one_audit_record_not_one_each(hub: Engine) -> None:
+    done = receive(engine=hub, identity=MK, tokens=["junk"] * 200, source="t", now=NOW)
+    assert done.counts == {"rejected": 200} and len(done.receipts) == 200
+    assert refusals(hub) == ["rejected: malformed"]

@@ -11,7 +11,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution
-from riskhub.exchange import sender
+from riskhub.exchange import keys, sender
 from riskhub.exchange.inbox import receive
 from riskhub.exchange.keys import partners
 from riskhub.exchange.messages import MessageType
@@ -106,24 +106,32 @@ def test_a_receipt_signed_by_someone_else_leaves_the_message_pending(engine: Eng
     assert sender.pending(engine=engine) == 1
 
 
-def test_a_refused_message_is_not_retried_forever(engine: Engine) -> None:
-    register(engine, RS)  # the receiver does not know... itself as a partner: fine
-    register(engine, MK)
-    queue(engine, 1)
-    # The receiver no longer knows RS's key: it refuses, with a signed receipt saying why.
+def test_a_refusal_ends_a_message_unless_it_can_pass_by_itself(engine: Engine) -> None:
+    register(engine, RS, MK)
     with Session(engine) as session, session.begin():
-        from riskhub.exchange import keys
-
-        keys.revoke(session=session, kid=RS.kid)
+        nodes = partners(session=session)
+        # RS may not send an export lodged at an Albanian office: refused for good.
+        wrong = Outgoing(MessageType.EXPORT_DECLARATION, export("AL-MOR-E-1", office="AL-MOR"),
+                         "RS", ["MK"], Distribution.GROUP, group=frozenset({"RS", "MK"}))  # fmt: skip
+        enqueue(session=session, identity=RS, message=wrong, now=NOW, nodes=nodes)
 
     def answer(tokens: Sequence[str]) -> list[str]:
         return receive(engine=engine, identity=MK, tokens=tokens, source="t", now=NOW).receipts
 
-    done = sender.send_due(engine=engine, transport=DirectTransport({"mk-hub": answer}), now=NOW)
-    assert done == {"rejected": 1}
+    transport = DirectTransport({"mk-hub": answer})
+    assert sender.send_due(engine=engine, transport=transport, now=NOW) == {"rejected": 1}
     with Session(engine) as session:
         row = session.execute(select(OutboxMessage)).scalar_one()
-    assert row.status == "rejected" and "revoked" in (row.last_error or "")
+    assert row.status == "rejected" and "AL-MOR" in (row.last_error or "")
+    # A key the receiver does not know (yet, or any more): kept, and tried again later.
+    queue(engine, 1)
+    with Session(engine) as session, session.begin():
+        keys.revoke(session=session, kid=RS.kid)
+    assert sender.send_due(engine=engine, transport=transport, now=NOW) == {"retry": 1}
+    with Session(engine) as session:
+        pending = session.execute(select(OutboxMessage).where(OutboxMessage.status == "pending"))
+        row = pending.scalar_one()
+    assert row.attempts == 1 and "revoked" in (row.last_error or "")
 
 
 def test_messages_past_their_lifetime_expire_instead_of_going_stale(engine: Engine) -> None:

@@ -250,3 +250,49 @@ def test_a_weighing_sent_by_the_exit_party_is_compared_with_the_entry(engine: En
     assert set(done) <= {"pairs", "confirmed", "weighbridge_mismatch", "shared"}, done
     [finding] = _found(engine, "MK").filter(pl.col("kind") == "weighbridge_mismatch").rows()
     assert finding[1] == "high"  # 45% above the declared gross
+
+
+def test_partner_times_with_offsets_or_missing_are_read_as_utc() -> None:
+    """Exports as partners may send them: an offset on the lodgement, no exit time at all."""
+    from riskhub.matching.fields import with_seed
+
+    doc = {
+        "sender_party": "RS", "reference": "RS-PRE-E-1", "office": "RS-PRE",
+        "lodged_at": "2026-06-01T10:00:00+02:00", "destination_country": "MK",
+        "items": [{"item_no": 1, "hs_code": "847130", "origin_country": "RS", "net_mass": 10.0,
+                   "customs_value_eur": 100.0}],
+    }  # fmt: skip
+    exits = service.exit_rows([doc])
+    assert exits["lodged_at"].to_list() == [datetime(2026, 6, 1, 8, 0)]
+    assert exits.schema["arrival_at"] == pl.Datetime("us") and exits["arrival_at"].null_count() == 1
+    entry = exits.with_columns(party=pl.lit("MK"), reference=pl.lit("MK-TAB-I-1"),
+                               direction=pl.lit("IMPORT"), export_reference=pl.lit("RS-PRE-E-1"),
+                               dispatch_country=pl.lit("RS"))  # fmt: skip
+    seeded = with_seed(entry, exits)
+    assert seeded["seed_paired"].to_list() == [True]
+    assert seeded["seed_discrepancy"].to_list() == [False]
+
+
+def test_daily_runs_report_no_arrived_export_as_missing(
+    engine: Engine, border: pl.DataFrame
+) -> None:
+    """One run a day on the entry side: exports that arrived, whenever, are never 'missing'."""
+    start = datetime.combine(SPEC.start, datetime.min.time())
+    day = start + timedelta(days=4)
+    while day < start + timedelta(days=SPEC.days):
+        service.run(engine=engine, identity=HUB, party="MK", since=day,
+                    until=day + timedelta(days=1), now=day + timedelta(days=1, hours=2),
+                    sides=("entry",))  # fmt: skip
+        day += timedelta(days=1)
+    at_mk = border.filter(pl.col("party") == "MK", pl.col("direction") != "EXPORT")
+    arrived = set(at_mk["export_reference"].drop_nulls())
+    missing = set(
+        _found(engine, "MK")
+        .filter(pl.col("kind") == "missing_entry", pl.col("exit_party") == "RS")["exit_reference"]
+    )  # fmt: skip
+    ghosts = set(
+        border.filter(pl.col("party") == "RS", pl.col("known_outcome") == "ghost_export",
+                      pl.col("destination_country") == "MK")["reference"]
+    )  # fmt: skip
+    assert missing and not missing & arrived
+    assert missing <= ghosts

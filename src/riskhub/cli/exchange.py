@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 from riskhub.cli.common import console, counts_text, errors, ready_engine
 from riskhub.db.tenancy import acting_for
 from riskhub.exchange import keys, sender, service
-from riskhub.exchange.messages import json_schemas
+from riskhub.exchange.envelope import published_schemas
 from riskhub.exchange.models import PartnerKeyRow
 from riskhub.exchange.transports import HttpTransport
 from riskhub.settings import get_settings
@@ -151,6 +151,7 @@ def status(party: str = typer.Option(..., "--party")) -> None:
 
 @app.command()
 def schemas(out: Path = typer.Option(..., help="Where to write the JSON Schemas.")) -> None:
-    """Write every message type's JSON Schema, for partners' developers."""
-    out.write_text(json.dumps(json_schemas(), indent=2, sort_keys=True) + "\n")
-    console.print(f"Wrote {len(json_schemas())} message schemas to {out}.")
+    """Write the envelope's and every message type's JSON Schema, for partners' developers."""
+    schemas_ = published_schemas()
+    out.write_text(json.dumps(schemas_, indent=2, sort_keys=True) + "\n")
+    console.print(f"Wrote the envelope's and {len(schemas_) - 1} message types' schemas to {out}.")

@@ -52,7 +52,24 @@ def store(
             found_by=origin.node,
             detected_at=naive_utc(payload.detected_at),
         )
-        session.execute(insert_for(session, FindingRow.__table__).on_conflict_do_nothing(), [row])
+        table = FindingRow.__table__
+        statement = insert_for(session, table).values(row)
+        changes = (
+            "severity",
+            "detail",
+            "exit_value",
+            "entry_value",
+            "difference_pct",
+            "detected_at",
+        )
+        session.execute(
+            statement.on_conflict_do_update(
+                index_elements=_FINDING_KEY,
+                set_={c: statement.excluded[c] for c in changes},
+                # The finder's later view (a VAT claim raised it) replaces an earlier one.
+                where=statement.excluded.detected_at >= table.c.detected_at,
+            )
+        )
         return
     withdrawn = now if isinstance(payload, CommonProfile) and payload.action == "withdraw" else None
     values = {
@@ -91,6 +108,7 @@ def _upsert(session: Session) -> Any:
 
 
 _UPSERTS: dict[str, Any] = {}
+_FINDING_KEY = ["party", "kind", "exit_party", "exit_reference", "entry_reference", "item_no"]
 
 
 def documents(

@@ -28,7 +28,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from riskhub.access.distribution import Distribution, Tlp
 from riskhub.db.base import naive_utc
 from riskhub.exchange import jws
-from riskhub.exchange.messages import PAYLOADS, MessageType
+from riskhub.exchange.checks import sender_may_say
+from riskhub.exchange.messages import PAYLOADS, MessageType, json_schemas
 
 TYP = "riskhub-seed+jws"
 SCHEMA_VERSION = 1
@@ -64,6 +65,8 @@ class Envelope(BaseModel):
     origin: Origin
     path: list[str] = Field(default_factory=list, max_length=10)  # nodes it passed through
     payload: dict[str, Any]
+    # Passed on by another hub: the original as its first sender signed it.
+    relayed: str | None = Field(default=None, max_length=jws.MAX_TOKEN_BYTES)
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +94,7 @@ class Opened:
     payload: BaseModel
     key: PartnerKey
     token_sha256: str
+    token: str
 
 
 def token_hash(token: str) -> str:
@@ -107,11 +111,53 @@ def seal(envelope: Envelope, key: Ed25519PrivateKey, *, kid: str) -> str:
     return jws.sign(body, key, kid=kid, typ=TYP)
 
 
+def relayable(distribution: Distribution, tlp: Tlp) -> bool:
+    """Whether a hub may pass a message on: community-wide (MISP's "connected communities")
+    and not TLP:RED. A group's message is for its members only and is never relayed."""
+    return distribution in (Distribution.CEFTA, Distribution.CEFTA_EU) and tlp is not Tlp.RED
+
+
 def open_envelope(
     token: str, *, keyring: Mapping[str, PartnerKey], me: Node, now: datetime
 ) -> Opened:
-    """The envelope in ``token`` and its typed payload, if every check passes; else Rejected."""
-    digest = token_hash(token)
+    """The envelope in ``token`` and its typed payload, if every check passes; else Rejected.
+
+    A message passed on by another hub carries the original, signed by the node it
+    came from; it is checked as strictly as the outer one, and its payload is the
+    one used: a relaying hub can neither alter nor invent what it passes on.
+    """
+    envelope, key = _verified(token, keyring)
+    mid = envelope.id
+    if envelope.receiver_node != me:
+        raise Rejected(
+            "wrong_receiver",
+            f"addressed to node {envelope.receiver_node!r}, not to this node ({me})",
+            mid,
+        )
+    _check_usable(envelope, now)
+    if envelope.relayed is None:
+        if (envelope.origin.node, envelope.origin.party) != (key.node, envelope.sender_party):
+            raise Rejected(
+                "wrong_sender",
+                f"claims to come from {envelope.origin.node} "
+                f"({envelope.origin.party}) without that node's signed original",
+                mid,
+            )
+        source = envelope
+    else:
+        source = _original(envelope, keyring, now)
+    try:
+        payload = PAYLOADS[source.type].model_validate(source.payload)
+    except ValidationError as error:
+        raise Rejected("bad_payload", f"{source.type.value}: {_first(error)}", mid) from error
+    problem = sender_may_say(payload, source.sender_party, envelope.receivers)
+    if problem:
+        raise Rejected("wrong_sender", problem, mid)
+    return Opened(envelope, payload, key, token_hash(token), token)
+
+
+def _verified(token: str, keyring: Mapping[str, PartnerKey]) -> tuple[Envelope, PartnerKey]:
+    """The envelope, if a registered, unrevoked key of a node speaking for its sender signed it."""
     try:
         parsed = jws.parse(token)
     except jws.JwsError as error:
@@ -128,27 +174,30 @@ def open_envelope(
         body = jws.verify(parsed, key.public)
     except jws.JwsError as error:
         raise Rejected("bad_signature", f"{error} (key {kid[:40]!r} of {key.node})") from error
+    if b"\\u0000" in body:
+        # PostgreSQL cannot store a NUL character in text: refuse it here with a reason.
+        raise Rejected("bad_payload", "contains NUL characters")
     try:
         envelope = Envelope.model_validate_json(body)
     except ValidationError as error:
         raise Rejected("bad_envelope", f"envelope does not fit: {_first(error)}") from error
-    mid = envelope.id
     if envelope.sender_node != key.node:
         raise Rejected(
-            "wrong_sender", f"sent as node {envelope.sender_node!r} with {key.node!r}'s key", mid
+            "wrong_sender",
+            f"sent as node {envelope.sender_node!r} with {key.node!r}'s key",
+            envelope.id,
         )
     if envelope.sender_party not in key.parties:
         raise Rejected(
             "wrong_sender",
             f"node {key.node!r} does not speak for Party {envelope.sender_party}",
-            mid,
+            envelope.id,
         )
-    if envelope.receiver_node != me:
-        raise Rejected(
-            "wrong_receiver",
-            f"addressed to node {envelope.receiver_node!r}, not to this node ({me})",
-            mid,
-        )
+    return envelope, key
+
+
+def _check_usable(envelope: Envelope, now: datetime) -> None:
+    mid = envelope.id
     if envelope.schema_version != SCHEMA_VERSION:
         raise Rejected(
             "bad_envelope",
@@ -160,16 +209,43 @@ def open_envelope(
     if expires <= now:
         raise Rejected("expired", f"expired at {expires:%Y-%m-%d %H:%M} UTC", mid)
     if created > now + CLOCK_SKEW:
-        raise Rejected("expired", f"made in the future ({created:%Y-%m-%d %H:%M} UTC)", mid)
+        raise Rejected(
+            "clock",
+            f"made in the future ({created:%Y-%m-%d %H:%M} UTC): one of the two clocks is wrong",
+            mid,
+        )
     if envelope.distribution is Distribution.OWN:
         raise Rejected("distribution", "marked own-only: it should never have left its hub", mid)
     if envelope.type is MessageType.RECEIPT:
         raise Rejected("bad_envelope", "a receipt is an answer, not a message to apply", mid)
+
+
+def _original(envelope: Envelope, keyring: Mapping[str, PartnerKey], now: datetime) -> Envelope:
+    """The signed original a relayed message carries, checked against what the relay says."""
+    mid = envelope.id
+    assert envelope.relayed is not None
     try:
-        payload = PAYLOADS[envelope.type].model_validate(envelope.payload)
-    except ValidationError as error:
-        raise Rejected("bad_payload", f"{envelope.type.value}: {_first(error)}", mid) from error
-    return Opened(envelope, payload, key, digest)
+        original, _ = _verified(envelope.relayed, keyring)
+    except Rejected as error:
+        raise Rejected(error.code, f"the original it passes on: {error.reason}", mid) from error
+    if (
+        original.relayed is not None
+        or original.origin != envelope.origin
+        or (original.sender_node, original.sender_party)
+        != (envelope.origin.node, envelope.origin.party)
+    ):
+        raise Rejected("wrong_sender", "the signed original is not from the origin it names", mid)
+    same = ("type", "distribution", "tlp")
+    if any(getattr(original, f) != getattr(envelope, f) for f in same) or sorted(
+        original.group
+    ) != sorted(envelope.group):
+        raise Rejected("bad_envelope", "the relay changed the type or the sharing", mid)
+    if not set(envelope.receivers) <= set(original.receivers):
+        raise Rejected("distribution", "the relay added receivers the original did not name", mid)
+    if not relayable(original.distribution, original.tlp):
+        raise Rejected("distribution", "passed on, but its sharing does not allow that", mid)
+    _check_usable(original, now)
+    return original
 
 
 def read_receipt(
@@ -194,3 +270,8 @@ def _first(error: ValidationError) -> str:
     where = ".".join(str(p) for p in problem["loc"]) or "(whole)"
     more = f" (and {error.error_count() - 1} more)" if error.error_count() > 1 else ""
     return f"{where}: {problem['msg']}{more}"
+
+
+def published_schemas() -> dict[str, Any]:
+    """The envelope's JSON Schema and each message type's, for partners' developers."""
+    return {"envelope": Envelope.model_json_schema(), **json_schemas()}

@@ -17,27 +17,19 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import Engine, insert, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from riskhub.audit import service as audit
 from riskhub.db.base import utcnow
-from riskhub.db.tenancy import acting_for
+from riskhub.db.tenancy import acting_for, switched
 from riskhub.exchange import jws
 from riskhub.exchange.documents import store
-from riskhub.exchange.envelope import (
-    TYP,
-    Opened,
-    Rejected,
-    open_envelope,
-    token_hash,
-)
+from riskhub.exchange.envelope import TYP, Opened, Rejected, open_envelope, relayable, token_hash
 from riskhub.exchange.keys import Identity, keyring, partners
-from riskhub.exchange.messages import (
-    Receipt,
-)
+from riskhub.exchange.messages import Receipt
 from riskhub.exchange.models import InboxMessage
-from riskhub.exchange.outbox import Outgoing, enqueue, relayable
+from riskhub.exchange.outbox import Outgoing, enqueue
 
 MAX_HOPS = 3  # a message is relayed at most this far from its origin
 
@@ -100,8 +92,7 @@ def receive(
                         "rejected",
                         "",
                     )
-    for refusal, token in refused:
-        _audit_refusal(engine, refusal, token, source, now)
+    _audit_refusals(engine, refused, source, now)
     out = Received()
     tally: Counter[tuple[str, str]] = Counter()
     for index in range(len(tokens)):
@@ -131,6 +122,7 @@ def _refusal(identity: Identity, rejected: Rejected, token: str, now: datetime) 
         message_id=rejected.message_id,
         token_sha256=token_hash(token),
         status="rejected",
+        code=rejected.code,
         reason=rejected.reason[:300],
         received_at=now,
     )
@@ -185,11 +177,18 @@ def _apply_once(
         try:
             with session.begin_nested():
                 result = _record_and_apply(session, identity, opened, local, now, inbox)
-        except IntegrityError:
+        except DBAPIError as error:
+            if not isinstance(error, IntegrityError):
+                # Only this message is undone; the rest of the push goes on.
+                raise Rejected(
+                    "bad_payload", f"could not be stored ({type(error.orig).__name__})", envelope.id
+                ) from error
             # Another connection applied the same message a moment ago: its receipt stands.
             if attempt == 2:
                 raise
-            inbox.seen.update(_Inbox.read(session, [opened]).seen)
+            again = _Inbox.read(session, [opened])
+            inbox.seen.update(again.seen)
+            inbox.origins |= again.origins
             continue
         inbox.seen[(sender, envelope.id)] = (opened.token_sha256, result[0])
         inbox.origins.add((envelope.origin.node, envelope.origin.message_id))
@@ -232,7 +231,9 @@ def _record_and_apply(
     )
     if not other_path:
         for receiving in local:
-            _apply(session, opened, receiving, now)
+            # Each receiving Party's copy is written under its own tenancy.
+            with switched(session, receiving):
+                _apply(session, opened, receiving, now)
         _forward(session, identity, opened, now)
     return receipt, status, envelope.sender_node
 
@@ -266,6 +267,7 @@ def _forward(session: Session, identity: Identity, opened: Opened, now: datetime
     if not rest or not _forwardable(opened):
         return
     message = Outgoing(
+        relayed=envelope.relayed or opened.token,
         type=envelope.type,
         payload=opened.payload,
         sender_party=next(p for p in envelope.receivers if p in identity.parties),
@@ -289,20 +291,30 @@ def _sign(identity: Identity, receipt: Receipt) -> str:
     return jws.sign(receipt.model_dump_json().encode(), identity.key, kid=identity.kid, typ=TYP)
 
 
-def _audit_refusal(
-    engine: Engine, rejected: Rejected, token: str, source: str, now: datetime
+def _audit_refusals(
+    engine: Engine, refused: list[tuple[Rejected, str]], source: str, now: datetime
 ) -> None:
-    sender = _claimed_sender(token)
-    audit.append(
-        engine=engine,
-        party=None,
-        actor=f"node:{sender}",
-        action="exchange.reject",
-        object=f"message:{rejected.message_id or token_hash(token)[:16]}",
-        outcome=f"rejected: {rejected.code}",
-        source=source,
-        now=now,
-    )
+    """One audit record per claimed sender and reason, naming the first message and how many.
+
+    Per message would let anyone who can reach the push route grow the audit
+    log by 500 records a request; the receipts still name every message.
+    """
+    groups: dict[tuple[str, str], list[str]] = {}
+    for rejected, token in refused:
+        ids = groups.setdefault((_claimed_sender(token), rejected.code), [])
+        ids.append(rejected.message_id or token_hash(token)[:16])
+    for (sender, code), ids in groups.items():
+        more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""
+        audit.append(
+            engine=engine,
+            party=None,
+            actor=f"node:{sender}",
+            action="exchange.reject",
+            object=f"message:{ids[0]}{more}",
+            outcome=f"rejected: {code}",
+            source=source,
+            now=now,
+        )
 
 
 def _claimed_sender(token: str) -> str:

@@ -166,6 +166,7 @@ class Receipt(_Payload):
     message_id: str | None = Field(default=None, max_length=36)
     token_sha256: str = Field(pattern=r"^[0-9a-f]{64}$")
     status: Literal["applied", "duplicate", "rejected"]
+    code: str | None = Field(default=None, max_length=20)  # why it was rejected, for machines
     reason: str | None = Field(default=None, max_length=300)
     received_at: datetime
 

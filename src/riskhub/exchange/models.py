@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, DateTime, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from riskhub.db.base import Base, BigId
@@ -80,7 +80,18 @@ class InboxMessage(Base):
     __tablename__ = "exchange_inbox"
     __table_args__ = (
         UniqueConstraint("sender_node", "message_id"),
-        Index("ix_exchange_inbox_origin", "origin_node", "origin_message_id"),
+        Index("ix_exchange_inbox_message_id", "message_id"),
+        Index("ix_exchange_inbox_origin_message_id", "origin_message_id"),
+        # One piece of information is applied once per Party, whichever path it came by.
+        Index(
+            "uq_exchange_inbox_applied_origin",
+            "party",
+            "origin_node",
+            "origin_message_id",
+            unique=True,
+            sqlite_where=text("status = 'applied'"),
+            postgresql_where=text("status = 'applied'"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -25,7 +25,15 @@ from sqlalchemy.orm import Session
 from riskhub.access.distribution import Distribution, Sharing, Tlp, minimise, visible_to
 from riskhub.audit.keys import derive_secret, load_or_create
 from riskhub.db.upsert import insert_for
-from riskhub.exchange.envelope import LIFETIME, Envelope, Origin, new_id, seal, token_hash
+from riskhub.exchange.envelope import (
+    LIFETIME,
+    Envelope,
+    Origin,
+    new_id,
+    relayable,
+    seal,
+    token_hash,
+)
 from riskhub.exchange.keys import Identity
 from riskhub.exchange.messages import MessageType, key_of
 from riskhub.exchange.models import OutboxMessage, PartnerNode
@@ -46,6 +54,7 @@ class Outgoing:
     version: str = "1"  # a new version of the same object is a new message
     origin: Origin | None = None  # set when forwarding
     path: Sequence[str] = field(default_factory=tuple)
+    relayed: str | None = None  # when forwarding: the original, as its first sender signed it
 
     @property
     def sharing(self) -> Sharing:
@@ -58,12 +67,6 @@ class Outgoing:
             return f"forward:{self.origin.node}:{self.origin.message_id}"
         key = key_of(self.type, self.payload)
         return f"{self.type.value}:{self.sender_party}:{key}:{self.version}"[:200]
-
-
-def relayable(distribution: Distribution, tlp: Tlp) -> bool:
-    """Whether a hub may pass a message on: community-wide (MISP's "connected communities")
-    and not TLP:RED. A group's message is for its members only and is never relayed."""
-    return distribution in (Distribution.CEFTA, Distribution.CEFTA_EU) and tlp is not Tlp.RED
 
 
 def routes(
@@ -106,15 +109,17 @@ def enqueue(
     """Queue ``message`` for every partner node allowed to receive it; returns how many were new."""
     table = OutboxMessage.__table__
     rows = []
+    # One piece of information, one origin id, however many nodes get a copy: a hub
+    # reached by two paths recognises the second.
+    origin = message.origin or Origin(
+        party=message.sender_party, node=identity.node, message_id=new_id()
+    )
     for node_name, parties in routes(
         message, nodes=nodes, me=identity.node, skip=message.path
     ).items():
         node = next(n for n in nodes if n.node == node_name)
         payload = _minimised(message, node, parties)
         message_id = new_id()
-        origin = message.origin or Origin(
-            party=message.sender_party, node=identity.node, message_id=message_id
-        )
         envelope = Envelope(
             id=message_id,
             sender_party=message.sender_party,
@@ -130,6 +135,7 @@ def enqueue(
             origin=origin,
             path=[*message.path, identity.node],
             payload=payload,
+            relayed=message.relayed,
         )
         token = seal(envelope, identity.key, kid=identity.kid)
         rows.append(
@@ -162,17 +168,27 @@ def enqueue(
 
 
 def _minimised(message: Outgoing, node: PartnerNode, parties: list[str]) -> dict[str, object]:
+    """The payload for ``node``: traders' identities only where the agreement lets them travel.
+
+    A message that may be relayed always travels with pseudonyms, since it can
+    reach Parties beyond the one the agreement is with.
+    """
     payload = message.payload.model_dump(mode="json")
-    if message.origin is not None:  # a forwarded payload was minimised by its first sender
+    if message.relayed is not None:  # passed on as its first sender made it
         return payload
+    identities = node.identities_shared and not relayable(message.distribution, message.tlp)
     sharing = Sharing(
         message.sender_party,
         message.distribution,
         message.tlp,
         message.group,
-        identities_shared=node.identities_shared,
+        identities_shared=identities,
     )
-    return minimise(payload, reader=parties[0], sharing=sharing, key=pseudonym_key())
+    out = minimise(payload, reader=parties[0], sharing=sharing, key=pseudonym_key())
+    if message.type is MessageType.EXPORT_DECLARATION:
+        # SEED pairs the two halves of a crossing by the truck: its plate must travel.
+        out["vehicle_registration"] = payload.get("vehicle_registration")
+    return out
 
 
 def pseudonym_key() -> bytes:
@@ -183,7 +199,10 @@ def pseudonym_key() -> bytes:
 def due_for_pull(*, session: Session, party: str, since: int, limit: int) -> list[tuple[int, str]]:
     """Messages for ``party``'s pulling node after cursor ``since``: (cursor, signed token)."""
     o, n = OutboxMessage, PartnerNode
-    pulling = select(n.node).where(n.url.is_(None), n.active.is_(True))
+    # Only the copies addressed to a pulling node that speaks for the caller's Party.
+    pulling = select(n.node).where(
+        n.url.is_(None), n.active.is_(True), (";" + n.parties + ";").contains(f";{party};")
+    )
     rows = session.execute(
         select(o.id, o.token)
         .where(

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, status
+from fastapi.exceptions import RequestValidationError
+from pydantic import ValidationError
 from starlette.concurrency import run_in_threadpool
 
 from riskhub.access.principal import Principal, require
@@ -34,9 +36,24 @@ Puller = Annotated[Principal, Depends(require(Permission.EXCHANGE_PULL))]
 Monitor = Annotated[Principal, Depends(require(Permission.EXCHANGE_READ))]
 
 
-@router.post("/messages")
-async def push(body: MessagesIn, request: Request) -> ReceiptsOut:
+MAX_PUSH_BYTES = 32 * 1024 * 1024  # read no more than this from a caller nobody vouched for
+_PUSH_DOC = {
+    "requestBody": {
+        "required": True,
+        "content": {"application/json": {"schema": {"$ref": "#/components/schemas/MessagesIn"}}},
+    }
+}
+
+
+@router.post("/messages", openapi_extra=_PUSH_DOC)
+async def push(request: Request) -> ReceiptsOut:
     """Receive signed messages from a partner node; answer one signed receipt per message."""
+    try:
+        body = MessagesIn.model_validate_json(await _capped_body(request))
+    except ValidationError as error:
+        raise RequestValidationError(
+            [{**e, "loc": ("body", *e["loc"])} for e in error.errors(include_url=False)]
+        ) from error
     source = request.client.host if request.client else "unknown"
     done = await run_in_threadpool(
         inbox.receive,
@@ -50,6 +67,26 @@ async def push(body: MessagesIn, request: Request) -> ReceiptsOut:
         applied=done.counts["applied"],
         duplicate=done.counts["duplicate"],
         rejected=done.counts["rejected"],
+    )
+
+
+async def _capped_body(request: Request) -> bytes:
+    declared = request.headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > MAX_PUSH_BYTES:
+        raise _too_large()
+    chunks, size = [], 0
+    async for chunk in request.stream():
+        size += len(chunk)
+        if size > MAX_PUSH_BYTES:
+            raise _too_large()
+        chunks.append(chunk)
+    return b"".join(chunks)
+
+
+def _too_large() -> HTTPException:
+    return HTTPException(
+        status.HTTP_413_CONTENT_TOO_LARGE,
+        f"a push is at most {MAX_PUSH_BYTES:,} bytes; send fewer messages at a time",
     )
 
 

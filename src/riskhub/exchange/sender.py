@@ -28,6 +28,9 @@ from riskhub.exchange.transports import Transport, TransportError
 
 RETRY_BASE_S = 1.0
 RETRY_CAP_S = 600.0
+# Refusals that can pass by themselves: the partner has not registered our new key
+# yet, its registry names another node, or one of the two clocks is off.
+RETRYABLE = frozenset({"unknown_key", "revoked_key", "wrong_receiver", "clock"})
 LEASE_S = 60.0  # longer than a push can take; a killed worker's messages wait this long
 
 
@@ -124,15 +127,19 @@ def _settle(
             continue  # an unverifiable receipt proves nothing: the message stays pending
         by_hash[str(body.get("token_sha256"))] = (token, body)
     counts: Counter[str] = Counter()
-    missing: list[int] = []
+    missing: list[tuple[int, str]] = []
     settled = []
     for outbox_id, _, digest in part:
         found = by_hash.get(digest)
         if found is None:
-            missing.append(outbox_id)
+            missing.append((outbox_id, "no verifiable receipt"))
             continue
         token, body = found
         rejected = body.get("status") == "rejected"
+        if rejected and body.get("code") in RETRYABLE:
+            # Refused for now (a key not yet registered, a clock out): try again later.
+            missing.append((outbox_id, f"refused: {body.get('reason')}"))
+            continue
         settled.append(
             {
                 "outbox_id": outbox_id,
@@ -158,8 +165,9 @@ def _settle(
         )
         with engine.begin() as conn:
             conn.execute(statement, settled)
+    for why in {w for _, w in missing}:
+        _retry(engine, [i for i, w in missing if w == why], why, now, retry_base_s)
     if missing:
-        _retry(engine, missing, "no verifiable receipt", now, retry_base_s)
         counts["retry"] += len(missing)
     return counts
 

@@ -22,12 +22,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, delete, select
+from sqlalchemy import Engine, and_, delete, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution, Tlp
-from riskhub.db.base import utcnow
+from riskhub.db.base import naive_utc, utcnow
 from riskhub.db.tenancy import acting_for, switched
 from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration
@@ -55,8 +55,8 @@ def exit_rows(found: list[dict[str, Any]]) -> pl.DataFrame:
             "reference": doc["reference"],
             "direction": "EXPORT",
             "office": doc["office"],
-            "lodged_at": doc["lodged_at"],
-            "arrival_at": doc.get("exit_at"),
+            "lodged_at": moment(doc["lodged_at"]),
+            "arrival_at": moment(doc.get("exit_at")),
             "vehicle_registration": doc.get("vehicle_registration"),
             "container_ids": ";".join(doc.get("container_ids") or []) or None,
             "destination_country": doc["destination_country"],
@@ -70,9 +70,12 @@ def exit_rows(found: list[dict[str, Any]]) -> pl.DataFrame:
     frame = pl.DataFrame(rows, infer_schema_length=None)
     if not frame.height:
         return frame
-    return frame.with_columns(
-        pl.col("lodged_at", "arrival_at").str.to_datetime(time_unit="us", strict=False)
-    )
+    return frame.with_columns(pl.col("lodged_at", "arrival_at").cast(pl.Datetime("us")))
+
+
+def moment(text: str | None) -> datetime | None:
+    """A time as partners send it (RFC 3339, any offset) as riskhub keeps it: naive UTC."""
+    return naive_utc(datetime.fromisoformat(text)) if text else None
 
 
 SIDES = ("entry", "exit")
@@ -91,18 +94,21 @@ def run(
 ) -> Counter[str]:
     """Match ``party``'s traffic lodged in [since, until) as entry and as exit side.
 
-    ``now`` is the moment missing entries are judged as of; what is stored and sent
-    is stamped with the real clock, so messages never leave already expired. Run
-    the entry side on every hub before the exit side, so that arrival
-    confirmations are in before exports are judged missing; a later run clears a
-    ``missing_entry`` whose arrival has since been confirmed.
+    ``now`` is the moment missing entries are judged as of: exports lodged from
+    ``missing_after_hours`` before the period on, whose time to arrive is up, so
+    that a run each day judges the exports that fell due since the last one.
+    What is stored and sent is stamped with the real clock, so messages never
+    leave already expired. Run the entry side on every hub before the exit side,
+    so that arrival confirmations are in before exports are judged missing; a
+    later run clears a ``missing_entry`` whose arrival has since been confirmed.
     """
     done: Counter[str] = Counter()
     clock = utcnow()
     window = timedelta(hours=tolerances.window_hours)
-    # Exports shortly before the period can arrive in it; entries shortly after it can
-    # be the arrival of its last exports (else those would look missing).
-    early, late = since - window, until + window
+    judged = since - timedelta(hours=tolerances.missing_after_hours)
+    # Exports before the judged ones can arrive in the period; entries after it can be
+    # the arrival of its last exports (else those would look missing).
+    early, late = judged - window, until + window
     with acting_for(party), Session(engine) as session, session.begin():
         nodes = partners(session=session)
         if "entry" in sides:
@@ -113,7 +119,7 @@ def run(
             entries = read_rows(
                 session,
                 item_rows(
-                    d.party == party, d.direction.in_(("IMPORT", "TRANSIT")), between(since, late)
+                    d.party == party, d.direction.in_(("IMPORT", "TRANSIT")), between(early, late)
                 ),
             )
             entries = _with_weighings(session, party, entries)
@@ -121,37 +127,74 @@ def run(
                 exits = exits.filter(pl.col("lodged_at") >= early, pl.col("lodged_at") < until)
                 entry_side = match(exits, entries, now=now, tolerances=tolerances)
                 done["pairs"] += entry_side.pairs.height
-                done.update(_keep(session, identity, party, entry_side.findings, nodes, clock))
+                found = _in_period(entry_side.findings, exits, judged)
+                done.update(_keep(session, identity, party, found, nodes, clock))
                 done["confirmed"] += _confirm(
                     session, identity, party, entry_side.pairs, entries, nodes, clock
                 )
-                done["resolved"] += _resolve(session, party, entry_side.pairs)
+                arrived = entry_side.pairs.select("exit_party", "exit_reference").rows()
+                done["resolved"] += _resolve(session, party, arrived)
         own = _own_exports(session, identity, party, nodes, early, until)
         if "exit" in sides and own.height:
             confirmed = _confirmed_entries(session, party, own)
             claims = _claims(session, party)
             exit_side = match(own, confirmed, now=now, vat_claims=claims, tolerances=tolerances)
-            missing = exit_side.findings.filter(pl.col("kind") == "missing_entry")
+            missing = _in_period(exit_side.findings, own, judged).filter(
+                pl.col("kind") == "missing_entry"
+            )
             # Not sent: the Party of entry holds the same export and judges it itself.
             done.update(_keep(session, identity, party, missing, nodes, clock, share=False))
-            done["resolved"] += _resolve(session, party, exit_side.pairs)
+            done["resolved"] += _resolve(session, party, _confirmed(session, party))
     return +done  # the counts that are not zero
 
 
-def _resolve(session: Session, party: str, pairs: pl.DataFrame) -> int:
-    """Drop ``party``'s missing-entry findings on exports that have now arrived."""
-    arrived = pairs.get_column("exit_reference").unique().to_list()
+def _resolve(session: Session, party: str, arrived: list[tuple[str, str]]) -> int:
+    """Drop ``party``'s missing-entry findings on exports (exit Party, reference) now arrived."""
     f, gone = FindingRow, 0
     for start in range(0, len(arrived), _CHUNK):
         result = session.execute(
             delete(f).where(
                 f.party == party,
                 f.kind == "missing_entry",
-                f.exit_reference.in_(arrived[start : start + _CHUNK]),
+                tuple_(f.exit_party, f.exit_reference).in_(arrived[start : start + _CHUNK]),
             )
         )
         gone += int(result.rowcount or 0)  # type: ignore[attr-defined]
     return gone
+
+
+def _confirmed(session: Session, party: str) -> list[tuple[str, str]]:
+    """``party``'s exports whose arrival the Party they went to confirmed, at any time."""
+    confirmations = {
+        (c["export_reference"], c["sender_party"])
+        for c in documents(session=session, party=party, type=MessageType.ARRIVAL_CONFIRMATION)
+    }
+    if not confirmations:
+        return []
+    f, d = FindingRow, Declaration
+    missing = session.execute(
+        select(f.exit_reference, d.destination_country)
+        .join(d, and_(d.party == f.exit_party, d.reference == f.exit_reference))
+        .where(f.party == party, f.exit_party == party, f.kind == "missing_entry")
+    ).all()
+    return [(party, ref) for ref, destination in missing if (ref, destination) in confirmations]
+
+
+def _in_period(findings: pl.DataFrame, exits: pl.DataFrame, since: datetime) -> pl.DataFrame:
+    """Missing entries only for exports lodged from ``since``; those before were read so
+    that their entries pair, and were judged by the runs that covered them."""
+    judged = exits.filter(pl.col("lodged_at") >= since).select(
+        pl.col("party").alias("exit_party"), pl.col("reference").alias("exit_reference")
+    )
+    missing = pl.col("kind") == "missing_entry"
+    return pl.concat(
+        [
+            findings.filter(~missing),
+            findings.filter(missing).join(
+                judged.unique(), on=["exit_party", "exit_reference"], how="semi"
+            ),
+        ]
+    )
 
 
 def _with_weighings(session: Session, party: str, entries: pl.DataFrame) -> pl.DataFrame:
@@ -208,13 +251,16 @@ def _confirmed_entries(session: Session, party: str, own: pl.DataFrame) -> pl.Da
                 "reference": c["export_reference"],
                 "_entry": c["entry_reference"],
                 "_office": c["entry_office"],
-                "_at": c["arrived_at"],
+                "_at": moment(c["arrived_at"]),
+                "_from": c["sender_party"],
             }
             for c in confirmations
         ]
-    ).with_columns(pl.col("_at").str.to_datetime(time_unit="us", strict=False))
+    ).with_columns(pl.col("_at").cast(pl.Datetime("us")))
     return (
+        # Only the Party the goods were exported to can say they arrived.
         own.join(arrived, on="reference")
+        .filter(pl.col("_from") == pl.col("destination_country"))
         .with_columns(
             export_reference=pl.col("reference"),
             reference=pl.col("_entry"),
@@ -223,7 +269,7 @@ def _confirmed_entries(session: Session, party: str, own: pl.DataFrame) -> pl.Da
             direction=pl.lit("IMPORT"),
             weighbridge_mass=pl.lit(None, pl.Float64),
         )
-        .drop("_entry", "_office", "_at")
+        .drop("_entry", "_office", "_at", "_from")
     )
 
 
@@ -238,11 +284,11 @@ def _claims(session: Session, party: str) -> pl.DataFrame | None:
                 "export_reference": c["export_reference"],
                 "exporter": c["exporter"],
                 "amount_eur": c["amount_eur"],
-                "claimed_at": c["claimed_at"],
+                "claimed_at": moment(c["claimed_at"]),
             }
             for c in claims
         ]
-    ).with_columns(pl.col("claimed_at").str.to_datetime(time_unit="us", strict=False))
+    ).with_columns(pl.col("claimed_at").cast(pl.Datetime("us")))
 
 
 def _keep(
@@ -293,7 +339,7 @@ def _keep(
                 payload,
                 nodes,
                 now,
-                version=finding["severity"],
+                version=f"{finding['severity']}:{now.isoformat()}",
             )
     return done
 

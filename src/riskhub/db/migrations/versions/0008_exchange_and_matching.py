@@ -64,9 +64,20 @@ def upgrade() -> None:
         ),
     )
     with op.batch_alter_table("exchange_inbox", schema=None) as batch_op:
+        batch_op.create_index("ix_exchange_inbox_message_id", ["message_id"], unique=False)
         batch_op.create_index(
-            "ix_exchange_inbox_origin", ["origin_node", "origin_message_id"], unique=False
+            "ix_exchange_inbox_origin_message_id", ["origin_message_id"], unique=False
         )
+    # One piece of information is applied once per Party, whichever path it came by.
+    applied = sa.text("status = 'applied'")
+    op.create_index(
+        "uq_exchange_inbox_applied_origin",
+        "exchange_inbox",
+        ["party", "origin_node", "origin_message_id"],
+        unique=True,
+        sqlite_where=applied,
+        postgresql_where=applied,
+    )
 
     op.create_table(
         "exchange_keys",
@@ -180,6 +191,11 @@ def upgrade() -> None:
     )
     op.execute(
         f"CREATE POLICY outbox_update ON exchange_outbox FOR UPDATE USING ({rls.TENANT} OR {audience})"
+    )
+    # Through the API a partner only settles what it pulled: these columns, nothing else.
+    op.execute("REVOKE UPDATE ON exchange_outbox FROM riskhub_app")
+    op.execute(
+        "GRANT UPDATE (status, delivered_at, receipt, last_error) ON exchange_outbox TO riskhub_app"
     )
     # Partner nodes and keys are the operators' to change (riskhub exchange keys), never the API's.
     op.execute("REVOKE INSERT, UPDATE, DELETE ON exchange_nodes, exchange_keys FROM riskhub_app")
