@@ -14,6 +14,7 @@ import polars as pl
 import pytest
 from sqlalchemy import Engine, text
 
+from riskhub.matching.fields import with_seed
 from riskhub.profiles.criteria.backends import PolarsBackend, SqlBackend
 from riskhub.profiles.criteria.vocabulary import INPUT_COLUMNS
 from riskhub.profiles.document import read_library
@@ -34,7 +35,9 @@ PG_TYPES = {
 def test_starter_library_in_postgresql_matches_polars(engine: Engine) -> None:
     if engine.dialect.name != "postgresql":
         pytest.skip("PostgreSQL only: SQLite has no ISODOW or strpos")
-    frame = with_history(generate(TrafficSpec(days=10, trucks_per_day=80)))
+    traffic = generate(TrafficSpec(days=10, trucks_per_day=80))
+    exports = traffic.filter(pl.col("direction") == "EXPORT")
+    frame = with_seed(with_history(traffic), exports)  # the SEED profiles get real values too
     frame = frame.with_columns(pl.int_range(pl.len()).alias("row_no")).select(
         "row_no", *[pl.col(c).cast(SCHEMA[c]) for c in INPUT_COLUMNS]
     )
