@@ -11,15 +11,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from riskhub.access.distribution import Distribution, Tlp
 from riskhub.db.base import utcnow
-from riskhub.db.tenancy import switched
 from riskhub.declarations.models import Declaration
-from riskhub.exchange.documents import store
-from riskhub.exchange.envelope import Origin
-from riskhub.exchange.keys import identity, partners
+from riskhub.exchange.bilateral import send_to_party
+from riskhub.exchange.keys import identity
 from riskhub.exchange.messages import InspectionReport, MessageType
-from riskhub.exchange.outbox import Outgoing, enqueue
 from riskhub.inspections.models import Inspection
 
 
@@ -41,33 +37,13 @@ def report_to_exit_party(
         inspected_at=inspection.finished_at,
         additional_revenue_eur=inspection.additional_revenue_eur or None,
     )
-    me = identity()
-    now = utcnow()
-    if exit_party in me.parties:
-        with switched(session, exit_party):
-            store(
-                session=session,
-                type=MessageType.INSPECTION_REPORT,
-                payload=payload,
-                party=exit_party,
-                origin=Origin(party=party, node=me.node, message_id="local"),
-                distribution=Distribution.GROUP,
-                tlp=Tlp.AMBER,
-                sent_at=now,
-                forwardable=False,
-                now=now,
-            )
-        return 1
-    message = Outgoing(
-        MessageType.INSPECTION_REPORT,
-        payload,
-        party,
-        [exit_party],
-        Distribution.GROUP,
-        Tlp.AMBER,
-        frozenset({party, exit_party}),
+    return send_to_party(
+        session=session,
+        identity=identity(),
+        party=party,
+        other=exit_party,
+        type=MessageType.INSPECTION_REPORT,
+        payload=payload,
+        now=utcnow(),
         version=inspection.content_hash[:16],
-    )
-    return enqueue(
-        session=session, identity=me, message=message, now=now, nodes=partners(session=session)
     )

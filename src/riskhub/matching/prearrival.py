@@ -23,8 +23,7 @@ from riskhub.access.distribution import Distribution, Tlp
 from riskhub.db.base import utcnow
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
-from riskhub.exchange.documents import store
-from riskhub.exchange.envelope import Origin
+from riskhub.exchange.bilateral import file_here
 from riskhub.exchange.keys import Identity, partners
 from riskhub.exchange.messages import ExportDeclaration, ExportItem, MessageType
 from riskhub.exchange.models import OutboxMessage
@@ -145,17 +144,13 @@ def _file_locally(
     payload: ExportDeclaration,
     now: datetime,
 ) -> None:
-    """Give a Party on this hub what a message would have given it from another hub."""
     with acting_for(destination), Session(engine) as session, session.begin():
-        store(
+        file_here(
             session=session,
+            party=destination,
+            sender_party=party,
+            node=identity.node,
             type=MessageType.EXPORT_DECLARATION,
             payload=payload,
-            party=destination,
-            origin=Origin(party=party, node=identity.node, message_id="local"),
-            distribution=Distribution.GROUP,
-            tlp=Tlp.AMBER,
-            sent_at=now,
-            forwardable=False,
             now=now,
         )

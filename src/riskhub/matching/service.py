@@ -26,20 +26,18 @@ from sqlalchemy import Engine, and_, delete, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
-from riskhub.access.distribution import Distribution, Tlp
 from riskhub.db.base import naive_utc, utcnow
-from riskhub.db.tenancy import acting_for, switched
+from riskhub.db.tenancy import acting_for
 from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration
-from riskhub.exchange.documents import documents, store
-from riskhub.exchange.envelope import Origin
+from riskhub.exchange.bilateral import send_to_party
+from riskhub.exchange.documents import documents
 from riskhub.exchange.keys import Identity, partners
 from riskhub.exchange.messages import (
     ArrivalConfirmation,
     MatchingFinding,
     MessageType,
 )
-from riskhub.exchange.outbox import Outgoing, enqueue
 from riskhub.matching.engine import FINDING_SCHEMA, Tolerances, match
 from riskhub.matching.models import MatchingFinding as FindingRow
 from riskhub.selectivity.rows import between, item_rows, read_rows
@@ -330,15 +328,15 @@ def _keep(
                 continue
             finding = originals[key]
             payload = MatchingFinding(**{k: finding[k] for k in FINDING_SCHEMA}, detected_at=now)
-            done["shared"] += _send(
-                session,
-                identity,
-                party,
-                other,
-                MessageType.MATCHING_FINDING,
-                payload,
-                nodes,
-                now,
+            done["shared"] += send_to_party(
+                session=session,
+                identity=identity,
+                party=party,
+                other=other,
+                type=MessageType.MATCHING_FINDING,
+                payload=payload,
+                now=now,
+                nodes=nodes,
                 version=f"{finding['severity']}:{now.isoformat()}",
             )
     return done
@@ -401,58 +399,17 @@ def _confirm(
             entry_office=p["office"],
             arrived_at=p["arrival_at"] or p["lodged_at"],
         )
-        sent += _send(
-            session,
-            identity,
-            party,
-            p["exit_party"],
-            MessageType.ARRIVAL_CONFIRMATION,
-            payload,
-            nodes,
-            now,
+        sent += send_to_party(
+            session=session,
+            identity=identity,
+            party=party,
+            other=p["exit_party"],
+            type=MessageType.ARRIVAL_CONFIRMATION,
+            payload=payload,
+            now=now,
+            nodes=nodes,
         )
     return sent
-
-
-def _send(
-    session: Session,
-    identity: Identity,
-    party: str,
-    other: str,
-    type: MessageType,
-    payload: Any,
-    nodes: list[Any],
-    now: datetime,
-    version: str = "1",
-) -> int:
-    """Queue for the other Party's node, or file it here if this hub speaks for it too."""
-    if other in identity.parties:
-        # The other side is on this hub: its copy is written as its own (under its tenancy).
-        with switched(session, other):
-            store(
-                session=session,
-                type=type,
-                payload=payload,
-                party=other,
-                origin=Origin(party=party, node=identity.node, message_id="local"),
-                distribution=Distribution.GROUP,
-                tlp=Tlp.AMBER,
-                sent_at=now,
-                forwardable=False,
-                now=now,
-            )
-        return 1
-    message = Outgoing(
-        type,
-        payload,
-        party,
-        [other],
-        Distribution.GROUP,
-        Tlp.AMBER,
-        frozenset({party, other}),
-        version=version,
-    )
-    return enqueue(session=session, identity=identity, message=message, now=now, nodes=nodes)
 
 
 def findings(
