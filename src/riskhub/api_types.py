@@ -30,6 +30,8 @@ def _text_only(value: str | None) -> str | None:
 
 # A free-text filter in a query string (an office code, a reference, a name).
 SearchText = Annotated[str | None, Query(max_length=200), AfterValidator(_text_only)]
+# Text in a request body that the database will store or compare.
+PlainText = Annotated[str, AfterValidator(_text_only)]
 
 
 class ErrorOut(BaseModel):

@@ -458,3 +458,14 @@ def test_a_vehicle_pairs_only_with_an_exit_from_where_the_goods_came() -> None:
         assert m.pairs.height == 0
         assert m.findings["kind"].to_list() == ["missing_entry"]
     assert match_sql(exits, from_hungary, now=LATER).pairs.height == 0
+
+
+def test_a_quoted_reference_pairs_only_with_an_export_of_the_dispatch_party() -> None:
+    """AL's export of the same number is not the consignment an entry from RS quotes."""
+    exits = frame(declaration("AL", "E-77", vehicle="AL-1-01"))
+    entries = frame(entry("MK", "MK-I-1", export_reference="E-77", dispatch="RS", vehicle=None))
+    for engine_match in (match, match_sql):
+        result = engine_match(exits, entries, now=LATER)
+        assert result.pairs.height == 0, engine_match
+    unknown = frame(entry("MK", "MK-I-2", export_reference="E-77", dispatch=None, vehicle=None))
+    assert match(exits, unknown, now=LATER).pairs.height == 1  # nothing says otherwise

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from riskhub.access.roles import Role
-from riskhub.api_types import UtcDateTime
+from riskhub.api_types import PlainText, UtcDateTime
 
 
 class MeOut(BaseModel):
@@ -31,18 +31,18 @@ class UserIn(BaseModel):
 
     model_config = ConfigDict(extra="forbid")
 
-    name: str = Field(min_length=1, max_length=80)
+    name: PlainText = Field(min_length=1, max_length=80)
     role: Role
-    offices: list[str] = Field(default_factory=list, description="officers: their offices")
-    agency: str | None = Field(default=None, description="agency officers: their agency")
+    offices: list[PlainText] = Field(default_factory=list, description="officers: their offices")
+    agency: PlainText | None = Field(default=None, description="agency officers: their agency")
 
 
 class RoleChangeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     role: Role
-    offices: list[str] = Field(default_factory=list, description="officers: their offices")
-    agency: str | None = Field(default=None, description="agency officers: their agency")
+    offices: list[PlainText] = Field(default_factory=list, description="officers: their offices")
+    agency: PlainText | None = Field(default=None, description="agency officers: their agency")
 
 
 class UserOut(BaseModel):

@@ -46,12 +46,13 @@ def sender_may_say(payload: BaseModel, party: str, receivers: Collection[str]) -
         case MatchingFinding():
             if payload.exit_party not in receivers and payload.entry_party not in receivers:
                 return "a finding goes to a Party whose declaration it is about"
-            entry_side_missing = payload.kind == "missing_entry" and payload.entry_party is None
-            if party not in (payload.exit_party, payload.entry_party) and not entry_side_missing:
+            # A missing entry names the Party it was due at (the sender); the receiver
+            # checks that its export really went there before keeping it.
+            if party not in (payload.exit_party, payload.entry_party):
                 return f"{party} is neither side of the declarations the finding is about"
         case VatRefundClaim():
-            if party not in receivers:
-                return "a VAT refund claim goes to the customs of the same Party"
+            if set(receivers) != {party}:
+                return "a VAT refund claim goes to the customs of the same Party only"
         case WeighbridgeMeasurement() | ScannerResult():
             if not _own_office(payload.office, party):
                 return f"{party} reported a measurement at {payload.office}, not its office"

@@ -21,7 +21,8 @@ from sqlalchemy.orm import Session
 from riskhub.access.distribution import Distribution, Tlp
 from riskhub.db.base import naive_utc
 from riskhub.db.upsert import insert_for
-from riskhub.exchange.envelope import Origin
+from riskhub.declarations.models import Declaration
+from riskhub.exchange.envelope import Origin, Rejected
 from riskhub.exchange.messages import CommonProfile, MatchingFinding, MessageType, key_of
 from riskhub.exchange.models import ReceivedDocument
 from riskhub.matching.models import MatchingFinding as FindingRow
@@ -42,34 +43,7 @@ def store(
 ) -> None:
     """Keep what a message says for ``party``; a later version replaces an earlier one."""
     if isinstance(payload, MatchingFinding):
-        row = payload.model_dump()
-        row.update(
-            party=party,
-            entry_party=row["entry_party"] or "",
-            entry_reference=row["entry_reference"] or "",
-            item_no=row["item_no"] or 0,
-            paired_by=row["paired_by"] or "",
-            found_by=origin.node,
-            detected_at=naive_utc(payload.detected_at),
-        )
-        table = FindingRow.__table__
-        statement = insert_for(session, table).values(row)
-        changes = (
-            "severity",
-            "detail",
-            "exit_value",
-            "entry_value",
-            "difference_pct",
-            "detected_at",
-        )
-        session.execute(
-            statement.on_conflict_do_update(
-                index_elements=_FINDING_KEY,
-                set_={c: statement.excluded[c] for c in changes},
-                # The finder's later view (a VAT claim raised it) replaces an earlier one.
-                where=statement.excluded.detected_at >= table.c.detected_at,
-            )
-        )
+        _keep_finding(session, payload, party=party, origin=origin, sent_at=naive_utc(sent_at))
         return
     withdrawn = now if isinstance(payload, CommonProfile) and payload.action == "withdraw" else None
     values = {
@@ -109,6 +83,47 @@ def _upsert(session: Session) -> Any:
 
 _UPSERTS: dict[str, Any] = {}
 _FINDING_KEY = ["party", "kind", "exit_party", "exit_reference", "entry_reference", "item_no"]
+
+
+def _keep_finding(
+    session: Session, payload: MatchingFinding, *, party: str, origin: Origin, sent_at: datetime
+) -> None:
+    """A finding the other side sent; it never changes a finding this hub made itself."""
+    if payload.kind == "missing_entry" and payload.exit_party == party:
+        # Only the Party the export went to can say it never arrived there.
+        went_to = session.execute(
+            select(Declaration.destination_country).where(
+                Declaration.party == party, Declaration.reference == payload.exit_reference
+            )
+        ).scalar()
+        if went_to is None or went_to != payload.entry_party or went_to != origin.party:
+            raise Rejected(
+                "wrong_sender",
+                f"{origin.party} says an export never arrived that was not going to it",
+            )
+    row = payload.model_dump()
+    row.update(
+        party=party,
+        entry_party=row["entry_party"] or "",
+        entry_reference=row["entry_reference"] or "",
+        item_no=row["item_no"] or 0,
+        paired_by=row["paired_by"] or "",
+        found_by=origin.node,
+        # A sender cannot date its finding after the message that carries it.
+        detected_at=min(naive_utc(payload.detected_at), sent_at),
+    )
+    table = FindingRow.__table__
+    statement = insert_for(session, table).values(row)
+    changes = ("severity", "detail", "exit_value", "entry_value", "difference_pct", "detected_at")
+    session.execute(
+        statement.on_conflict_do_update(
+            index_elements=_FINDING_KEY,
+            set_={c: statement.excluded[c] for c in changes},
+            # The same finder's later view (a VAT claim raised it) replaces its earlier one.
+            where=(table.c.found_by == statement.excluded.found_by)
+            & (statement.excluded.detected_at >= table.c.detected_at),
+        )
+    )
 
 
 def documents(

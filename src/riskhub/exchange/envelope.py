@@ -29,7 +29,7 @@ from riskhub.access.distribution import Distribution, Tlp
 from riskhub.db.base import naive_utc
 from riskhub.exchange import jws
 from riskhub.exchange.checks import sender_may_say
-from riskhub.exchange.messages import PAYLOADS, MessageType, json_schemas
+from riskhub.exchange.messages import PAYLOADS, MessageType, Moment, json_schemas
 
 TYP = "riskhub-seed+jws"
 SCHEMA_VERSION = 1
@@ -57,8 +57,8 @@ class Envelope(BaseModel):
     receivers: list[str] = Field(min_length=1, max_length=40)  # the Parties it is for
     type: MessageType
     schema_version: int = SCHEMA_VERSION
-    created_at: datetime
-    expires_at: datetime
+    created_at: Moment
+    expires_at: Moment
     distribution: Distribution
     tlp: Tlp = Tlp.AMBER
     group: list[str] = Field(default_factory=list, max_length=40)
@@ -95,6 +95,7 @@ class Opened:
     key: PartnerKey
     token_sha256: str
     token: str
+    sent_at: datetime  # when the original was made: what orders versions of one object
 
 
 def token_hash(token: str) -> str:
@@ -153,7 +154,7 @@ def open_envelope(
     problem = sender_may_say(payload, source.sender_party, envelope.receivers)
     if problem:
         raise Rejected("wrong_sender", problem, mid)
-    return Opened(envelope, payload, key, token_hash(token), token)
+    return Opened(envelope, payload, key, token_hash(token), token, naive_utc(source.created_at))
 
 
 def _verified(token: str, keyring: Mapping[str, PartnerKey]) -> tuple[Envelope, PartnerKey]:
@@ -227,7 +228,9 @@ def _original(envelope: Envelope, keyring: Mapping[str, PartnerKey], now: dateti
     try:
         original, _ = _verified(envelope.relayed, keyring)
     except Rejected as error:
-        raise Rejected(error.code, f"the original it passes on: {error.reason}", mid) from error
+        # Final: a relay cannot make this hub trust an origin it does not know.
+        raise Rejected("bad_original", f"the original it passes on: {error.reason}",
+                       mid) from error  # fmt: skip
     if (
         original.relayed is not None
         or original.origin != envelope.origin

@@ -32,6 +32,7 @@ from riskhub.exchange.models import InboxMessage
 from riskhub.exchange.outbox import Outgoing, enqueue
 
 MAX_HOPS = 3  # a message is relayed at most this far from its origin
+_UNVERIFIED = frozenset({"malformed", "unknown_key", "revoked_key", "bad_signature"})
 
 
 @dataclass
@@ -134,14 +135,14 @@ class _Inbox:
     """What the inbox already holds for one push's messages, read in two queries, kept current."""
 
     seen: dict[tuple[str, str], tuple[str, str]]  # (sender, id) -> (token hash, receipt)
-    origins: set[tuple[str, str]]  # (origin node, origin id)
+    origins: set[tuple[str, str, str]]  # (receiving Party, origin node, origin id) applied
 
     @classmethod
     def read(cls, session: Session, batch: Sequence[Opened]) -> _Inbox:
         i = InboxMessage
         ids = sorted({o.envelope.id for o in batch} | {o.envelope.origin.message_id for o in batch})
         seen: dict[tuple[str, str], tuple[str, str]] = {}
-        origins: set[tuple[str, str]] = set()
+        origins: set[tuple[str, str, str]] = set()
         for start in range(0, len(ids), 500):
             part = ids[start : start + 500]
             for sender, mid, digest, receipt in session.execute(
@@ -150,8 +151,10 @@ class _Inbox:
                 )
             ):
                 seen[(sender, mid)] = (digest, receipt)
-            query = select(i.origin_node, i.origin_message_id).where(i.origin_message_id.in_(part))
-            origins.update((node, mid) for node, mid in session.execute(query))
+            query = select(i.party, i.origin_node, i.origin_message_id).where(
+                i.origin_message_id.in_(part), i.status == "applied"
+            )
+            origins.update((p, node, mid) for p, node, mid in session.execute(query))
         return cls(seen, origins)
 
 
@@ -185,13 +188,14 @@ def _apply_once(
                 ) from error
             # Another connection applied the same message a moment ago: its receipt stands.
             if attempt == 2:
-                raise
+                raise Rejected("replay", "message id already used", envelope.id) from error
             again = _Inbox.read(session, [opened])
             inbox.seen.update(again.seen)
             inbox.origins |= again.origins
             continue
         inbox.seen[(sender, envelope.id)] = (opened.token_sha256, result[0])
-        inbox.origins.add((envelope.origin.node, envelope.origin.message_id))
+        if result[1] == "applied":
+            inbox.origins.add((local[0], envelope.origin.node, envelope.origin.message_id))
         return result
     raise AssertionError("unreachable")
 
@@ -205,7 +209,8 @@ def _record_and_apply(
     inbox: _Inbox,
 ) -> tuple[str, str, str]:
     envelope = opened.envelope
-    other_path = (envelope.origin.node, envelope.origin.message_id) in inbox.origins
+    # Per receiving Party, as the unique index has it: the same information once each.
+    other_path = (local[0], envelope.origin.node, envelope.origin.message_id) in inbox.origins
     status = "duplicate" if other_path else "applied"
     receipt = _sign(
         identity,
@@ -248,7 +253,7 @@ def _apply(session: Session, opened: Opened, party: str, now: datetime) -> None:
         origin=envelope.origin,
         distribution=envelope.distribution,
         tlp=envelope.tlp,
-        sent_at=envelope.created_at,
+        sent_at=opened.sent_at,
         forwardable=_forwardable(opened),
         now=now,
     )
@@ -301,7 +306,9 @@ def _audit_refusals(
     """
     groups: dict[tuple[str, str], list[str]] = {}
     for rejected, token in refused:
-        ids = groups.setdefault((_claimed_sender(token), rejected.code), [])
+        # Before its signature verifies, who a message claims to be from is anyone's guess.
+        sender = "unverified" if rejected.code in _UNVERIFIED else _claimed_sender(token)
+        ids = groups.setdefault((sender, rejected.code), [])
         ids.append(rejected.message_id or token_hash(token)[:16])
     for (sender, code), ids in groups.items():
         more = f" and {len(ids) - 1} more" if len(ids) > 1 else ""

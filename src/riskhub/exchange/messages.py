@@ -13,8 +13,24 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from riskhub.db.base import naive_utc
+
+
+def _moment(value: datetime) -> datetime:
+    # Partners send RFC 3339 times with any offset; riskhub keeps naive UTC. A time
+    # that cannot be one (year 9999 at -05:00 overflows) is refused with a reason.
+    try:
+        moment = naive_utc(value)
+    except OverflowError as error:
+        raise ValueError("is not a representable time") from error
+    if not 2000 <= moment.year <= 2100:
+        raise ValueError("must be between the years 2000 and 2100")
+    return moment
+
+
+Moment = Annotated[datetime, AfterValidator(_moment)]
 Code2 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Office = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{2,17}$")]
 Hs = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,10}$")]
@@ -57,8 +73,8 @@ class ExportDeclaration(_Payload):
 
     reference: Ref
     office: Office
-    lodged_at: datetime
-    exit_at: datetime | None = None
+    lodged_at: Moment
+    exit_at: Moment | None = None
     destination_country: Code2
     vehicle_registration: str | None = Field(default=None, max_length=20)
     container_ids: list[str] = Field(default_factory=list, max_length=20)
@@ -75,7 +91,7 @@ class ArrivalConfirmation(_Payload):
     export_reference: Ref
     entry_reference: Ref
     entry_office: Office
-    arrived_at: datetime
+    arrived_at: Moment
 
 
 class InspectionReport(_Payload):
@@ -88,7 +104,7 @@ class InspectionReport(_Payload):
     kind: Literal["documentary", "physical", "scan"]
     outcome: str = Field(max_length=40)
     findings: list[str] = Field(default_factory=list, max_length=20)
-    inspected_at: datetime
+    inspected_at: Moment
     additional_revenue_eur: Eur | None = None
 
 
@@ -102,7 +118,7 @@ class Rif(_Payload):
     indicators: list[str] = Field(default_factory=list, max_length=50)
     hs_codes: list[Hs] = Field(default_factory=list, max_length=100)
     urgency: Literal["routine", "urgent", "immediate"] = "routine"
-    valid_until: datetime | None = None
+    valid_until: Moment | None = None
 
 
 class CommonProfile(_Payload):
@@ -130,14 +146,14 @@ class MatchingFinding(_Payload):
     entry_value: float | None = None
     difference_pct: float | None = None
     detail: str = Field(max_length=500)
-    detected_at: datetime
+    detected_at: Moment
 
 
 class WeighbridgeMeasurement(_Payload):
     office: Office
     vehicle_registration: str = Field(min_length=1, max_length=20)
     declaration_reference: Ref | None = None
-    measured_at: datetime
+    measured_at: Moment
     mass_kg: Kg
 
 
@@ -148,13 +164,13 @@ class VatRefundClaim(_Payload):
     export_reference: Ref
     exporter: str = Field(min_length=1, max_length=35)
     amount_eur: Eur
-    claimed_at: datetime
+    claimed_at: Moment
 
 
 class ScannerResult(_Payload):
     office: Office
     declaration_reference: Ref
-    scanned_at: datetime
+    scanned_at: Moment
     image_reference: str = Field(min_length=1, max_length=200)  # where the image is kept
     conclusion: Literal["clear", "suspicious", "anomaly"]
     analyst_comment: str | None = Field(default=None, max_length=1000)
@@ -168,7 +184,7 @@ class Receipt(_Payload):
     status: Literal["applied", "duplicate", "rejected"]
     code: str | None = Field(default=None, max_length=20)  # why it was rejected, for machines
     reason: str | None = Field(default=None, max_length=300)
-    received_at: datetime
+    received_at: Moment
 
 
 PAYLOADS: dict[MessageType, type[_Payload]] = {

@@ -25,6 +25,7 @@ from sqlalchemy.orm import Session
 from riskhub.access.distribution import Distribution, Sharing, Tlp, minimise, visible_to
 from riskhub.audit.keys import derive_secret, load_or_create
 from riskhub.db.upsert import insert_for
+from riskhub.exchange import jws
 from riskhub.exchange.envelope import (
     LIFETIME,
     Envelope,
@@ -118,7 +119,8 @@ def enqueue(
         message, nodes=nodes, me=identity.node, skip=message.path
     ).items():
         node = next(n for n in nodes if n.node == node_name)
-        payload = _minimised(message, node, parties)
+        # A relayed message's payload is the signed original's; the outer one is not read.
+        payload = {} if message.relayed else _minimised(message, node, parties)
         message_id = new_id()
         envelope = Envelope(
             id=message_id,
@@ -138,6 +140,11 @@ def enqueue(
             relayed=message.relayed,
         )
         token = seal(envelope, identity.key, kid=identity.kid)
+        if len(token) > jws.MAX_TOKEN_BYTES:
+            raise ValueError(
+                f"{message.type.value} {message.subject} is {len(token):,} bytes signed; "
+                f"a message is at most {jws.MAX_TOKEN_BYTES:,}: send large things by reference"
+            )
         rows.append(
             {
                 "message_id": message_id,

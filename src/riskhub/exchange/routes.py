@@ -30,13 +30,13 @@ from riskhub.exchange.schemas import (
     ReceiptsOut,
     StatusOut,
 )
+from riskhub.exchange.transports import MAX_PUSH_BYTES
 
 router = APIRouter(prefix="/api/v1/exchange", tags=["exchange"])
 Puller = Annotated[Principal, Depends(require(Permission.EXCHANGE_PULL))]
 Monitor = Annotated[Principal, Depends(require(Permission.EXCHANGE_READ))]
 
 
-MAX_PUSH_BYTES = 32 * 1024 * 1024  # read no more than this from a caller nobody vouched for
 _PUSH_DOC = {
     "requestBody": {
         "required": True,

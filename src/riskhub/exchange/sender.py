@@ -24,7 +24,7 @@ from riskhub.db.base import utcnow
 from riskhub.exchange.envelope import PartnerKey, Rejected, read_receipt
 from riskhub.exchange.keys import keyring, partners
 from riskhub.exchange.models import OutboxMessage, PartnerNode
-from riskhub.exchange.transports import Transport, TransportError
+from riskhub.exchange.transports import PUSH_BUDGET_BYTES, Transport, TransportError
 
 RETRY_BASE_S = 1.0
 RETRY_CAP_S = 600.0
@@ -89,7 +89,7 @@ def _claim(
             result["expired"] += int(expired.rowcount)  # type: ignore[attr-defined]
         for node in nodes:
             due = (
-                select(o.id, o.token, o.token_sha256)
+                select(o.id, func.length(o.token))
                 .where(
                     o.receiver_node == node,
                     o.status == "pending",
@@ -100,12 +100,20 @@ def _claim(
                 .limit(batch)
                 .with_for_update(skip_locked=True)
             )
-            rows = [(int(i), str(t), str(h)) for i, t, h in session.execute(due)]
-            if rows:
-                session.execute(
-                    update(o).where(o.id.in_([r[0] for r in rows])).values(leased_until=lease)
+            # As many as fit in one push the partner will take (at least one).
+            ids: list[int] = []
+            size = 0
+            for outbox_id, length in session.execute(due):
+                size += int(length)
+                if ids and size > PUSH_BUDGET_BYTES:
+                    break
+                ids.append(int(outbox_id))
+            if ids:
+                session.execute(update(o).where(o.id.in_(ids)).values(leased_until=lease))
+                rows = session.execute(
+                    select(o.id, o.token, o.token_sha256).where(o.id.in_(ids)).order_by(o.id)
                 )
-                claimed[node] = rows
+                claimed[node] = [(int(i), str(t), str(h)) for i, t, h in rows]
     return claimed
 
 

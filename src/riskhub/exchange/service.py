@@ -14,6 +14,7 @@ from riskhub.exchange.envelope import PartnerKey, Rejected, read_receipt
 from riskhub.exchange.keys import Identity
 from riskhub.exchange.models import InboxMessage, OutboxMessage, ReceivedDocument
 from riskhub.exchange.schemas import Failing, StatusOut
+from riskhub.exchange.sender import RETRYABLE
 
 
 def settle_pulled(
@@ -32,6 +33,9 @@ def settle_pulled(
             problems.append(f"receipts.{index}: {error}")
             continue
         rejected = body.get("status") == "rejected"
+        if rejected and body.get("code") in RETRYABLE:
+            problems.append(f"receipts.{index}: refused for now ({body.get('code')}); kept")
+            continue
         changed = session.execute(
             update(o)
             .where(

@@ -16,6 +16,8 @@ import httpx
 from riskhub.exchange.models import PartnerNode
 
 MESSAGES_PATH = "/api/v1/exchange/messages"
+MAX_PUSH_BYTES = 32 * 1024 * 1024  # what a hub reads of one push
+PUSH_BUDGET_BYTES = 30 * 1024 * 1024  # what a sender puts in one: the tokens, and room to spare
 
 
 class TransportError(Exception):

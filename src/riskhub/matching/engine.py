@@ -249,6 +249,11 @@ def pair(x: pl.DataFrame, n: pl.DataFrame, tol: Tolerances) -> pl.DataFrame:
             left_on="export_reference",
             right_on="reference",
         )
+        # An entry that names where the goods came from pairs only with that Party's
+        # export: another Party's export of the same number is not this consignment.
+        .filter(
+            pl.col("dispatch_country").is_null() | (pl.col("x_party") == pl.col("dispatch_country"))
+        )
         .with_columns(contested=pl.col("n_id").is_duplicated() | pl.col("x_id").is_duplicated())
     )
     # Nearly every entry quotes an export no other entry quotes; sorting out only the

@@ -142,6 +142,7 @@ def run(
             )
             # Not sent: the Party of entry holds the same export and judges it itself.
             done.update(_keep(session, identity, party, missing, nodes, clock, share=False))
+        if "exit" in sides:
             done["resolved"] += _resolve(session, party, _confirmed(session, party))
     return +done  # the counts that are not zero
 
@@ -181,7 +182,8 @@ def _confirmed(session: Session, party: str) -> list[tuple[str, str]]:
 def _in_period(findings: pl.DataFrame, exits: pl.DataFrame, since: datetime) -> pl.DataFrame:
     """Missing entries only for exports lodged from ``since``; those before were read so
     that their entries pair, and were judged by the runs that covered them."""
-    judged = exits.filter(pl.col("lodged_at") >= since).select(
+    # Judged by when it left, as the engine reckons when it is due.
+    judged = exits.filter(pl.coalesce("arrival_at", "lodged_at") >= since).select(
         pl.col("party").alias("exit_party"), pl.col("reference").alias("exit_reference")
     )
     missing = pl.col("kind") == "missing_entry"
@@ -202,17 +204,27 @@ def _with_weighings(session: Session, party: str, entries: pl.DataFrame) -> pl.D
     itself, or the export (the Party of exit weighed the truck as it left).
     """
     found = documents(session=session, party=party, type=MessageType.WEIGHBRIDGE)
-    weighed = {
-        w["declaration_reference"]: w["mass_kg"] for w in found if w.get("declaration_reference")
+    # Whose scale counts: this Party's own for its entry; the Party of exit for its export.
+    at_entry = {
+        w["declaration_reference"]: w["mass_kg"]
+        for w in found
+        if w.get("declaration_reference") and w["sender_party"] == party
     }
-    if not weighed or not entries.height:
+    at_exit = {
+        (w["sender_party"], w["declaration_reference"]): w["mass_kg"]
+        for w in found
+        if w.get("declaration_reference") and w["sender_party"] != party
+    }
+    if not (at_entry or at_exit) or not entries.height:
         return entries
-    mass = pl.col("reference").replace_strict(weighed, default=None, return_dtype=pl.Float64)
-    at_exit = pl.col("export_reference").replace_strict(
-        weighed, default=None, return_dtype=pl.Float64
-    )
+    exit_key = pl.concat_str(pl.col("dispatch_country"), pl.lit("\x1f"), pl.col("export_reference"))
+    exit_map = {f"{p}\x1f{r}": m for (p, r), m in at_exit.items()}
     return entries.with_columns(
-        pl.coalesce("weighbridge_mass", mass, at_exit).alias("weighbridge_mass")
+        pl.coalesce(
+            "weighbridge_mass",
+            pl.col("reference").replace_strict(at_entry, default=None, return_dtype=pl.Float64),
+            exit_key.replace_strict(exit_map, default=None, return_dtype=pl.Float64),
+        ).alias("weighbridge_mass")
     )
 
 
@@ -272,7 +284,12 @@ def _confirmed_entries(session: Session, party: str, own: pl.DataFrame) -> pl.Da
 
 
 def _claims(session: Session, party: str) -> pl.DataFrame | None:
-    claims = documents(session=session, party=party, type=MessageType.VAT_REFUND_CLAIM)
+    # Only this Party's own tax administration speaks of its exporters' refunds.
+    claims = [
+        c
+        for c in documents(session=session, party=party, type=MessageType.VAT_REFUND_CLAIM)
+        if c["sender_party"] == party
+    ]
     if not claims:
         return None
     return pl.DataFrame(
@@ -327,7 +344,10 @@ def _keep(
             if not share or not other or other == party:  # nobody else to tell
                 continue
             finding = originals[key]
-            payload = MatchingFinding(**{k: finding[k] for k in FINDING_SCHEMA}, detected_at=now)
+            fields = {k: finding[k] for k in FINDING_SCHEMA}
+            if fields["kind"] == "missing_entry" and fields["entry_party"] is None:
+                fields["entry_party"] = party  # where it was due: what the receiver checks
+            payload = MatchingFinding(**fields, detected_at=now)
             done["shared"] += send_to_party(
                 session=session,
                 identity=identity,

@@ -173,14 +173,17 @@ def statements(tol: Tolerances, now: datetime) -> list[str]:
     return [
         _declarations("x", "exit_items", "x_id"),
         _declarations("n", "entry_items", "n_id"),
-        # 1. The quoted export reference: the exit of the Party the goods came from,
-        # then, of several entries quoting one exit, the first to arrive.
+        # 1. The quoted export reference: the exit of the Party the goods came from
+        # (only that Party's, when the entry says), then, of several entries quoting
+        # one exit, the first to arrive.
         """
 CREATE TEMP TABLE links AS
 WITH candidates AS (
     SELECT n.n_id, x.x_id, n.time AS n_time, n.party AS n_party, n.reference AS n_reference,
            x.party AS x_party, x.party <> coalesce(n.dispatch_country, '') AS foreign_party
     FROM n JOIN x ON n.export_reference = x.reference
+    -- An entry that names where the goods came from pairs only with that Party's export.
+    WHERE n.dispatch_country IS NULL OR x.party = n.dispatch_country
 ), best_exit AS (
     SELECT * FROM candidates
     QUALIFY row_number() OVER (PARTITION BY n_id ORDER BY foreign_party, x_party) = 1
