@@ -161,7 +161,7 @@ def test_two_hubs_exactly_once_through_faults_and_a_killed_sender(
     if scheme == "http":
         assert stats["cut"] and duplicates > 0, (stats, duplicates)
     print(f"{scheme}: killed after {killed_at} applied; proxy {stats}; "
-          f"{duplicates} copies recognised and not applied again")  # fmt: skip
+          f"{duplicates} pushes carried copies, recognised and not applied again")  # fmt: skip
 
 
 @pytest.mark.slow
