@@ -24,6 +24,7 @@ from riskhub.app import create_app
 from riskhub.audit.models import AuditRecord
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service as declarations
+from riskhub.exchange.models import ReceivedDocument
 from riskhub.inspections import checklists
 from riskhub.inspections.schemas import ChecklistIn
 from riskhub.matching.models import MatchingFinding
@@ -237,6 +238,7 @@ MATRIX: dict[tuple[str, str], Case] = {
         Permission.EXCHANGE_PULL, 200, body=lambda w, p: {"receipts": ["not.a.receipt"]}
     ),
     ("GET", "/api/v1/exchange/status"): Case(Permission.EXCHANGE_READ, 200),
+    ("GET", "/api/v1/exchange/documents"): Case(Permission.EXCHANGE_READ, 200),
     ("GET", "/api/v1/matching/findings"): Case(Permission.FINDINGS_READ, 200),
 }  # fmt: skip
 
@@ -287,6 +289,13 @@ def world(engine: Engine, make_user: Callable[..., str]) -> World:
                     detected_at=datetime(2026, 6, 1), found_by="local",
                 )
             )  # fmt: skip
+            session.add(
+                ReceivedDocument(
+                    party=party, type="rif", sender_party="AL", origin_node="al-hub",
+                    key=f"K-{party}", distribution="cefta", tlp="AMBER", forwardable=False,
+                    payload="{}", sent_at=datetime(2026, 6, 1), received_at=datetime(2026, 6, 1),
+                )
+            )  # fmt: skip
     return w
 
 
@@ -317,6 +326,8 @@ def check_no_leak(path: str, party: str, payload: Any, engine: Engine) -> None:
         "/api/v1/audit",
     ):
         assert all(row["party"] == party for row in payload), payload
+    if path == "/api/v1/exchange/documents":
+        assert all(row["key"] == f"K-{party}" for row in payload), payload
     if path == "/api/v1/declarations/stats":
         assert payload == declarations.stats(engine=engine, party=party)
     if "aggregates" in path:

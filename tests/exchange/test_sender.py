@@ -149,3 +149,32 @@ def test_backoff_doubles_and_is_capped() -> None:
     assert all(0.5 * min(600, 2 ** (n - 1)) <= w <= min(600, 2 ** (n - 1))
                for n, w in zip(range(1, 15), waits, strict=True))  # fmt: skip
     assert max(waits) <= sender.RETRY_CAP_S
+
+
+def test_two_senders_at_once_push_each_message_once(engine: Engine) -> None:
+    """Leases keep two workers on one outbox from pushing the same message twice."""
+    import threading
+
+    register(engine, RS, MK)
+    queue(engine, 60)
+    pushed: Counter[str] = Counter()
+    lock = threading.Lock()
+
+    def answer(tokens: Sequence[str]) -> list[str]:
+        with lock:
+            pushed.update(tokens)
+        return receive(engine=engine, identity=MK, tokens=tokens, source="t", now=NOW).receipts
+
+    transport = DirectTransport({"mk-hub": answer})
+
+    def work() -> None:
+        for _ in range(10):
+            sender.send_due(engine=engine, transport=transport, batch=7, now=NOW)
+
+    workers = [threading.Thread(target=work) for _ in range(2)]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    assert sender.pending(engine=engine) == 0
+    assert len(pushed) == 60 and set(pushed.values()) == {1}, pushed.most_common(3)

@@ -28,23 +28,19 @@ app.add_typer(partner, name="partner")
 def keys_() -> None:
     """This node's name, Parties and public key (give these to partners), and partners' keys."""
     me = keys.identity()
-    console.print(f"This node: [bold]{me.node}[/] for {', '.join(sorted(me.parties))}")
-    console.print(f"  key id:     {me.kid}\n  public key: {me.public}")
+    # Plain lines, never wrapped or cut, so that a key can be copied whole.
+    typer.echo(f"This node: {me.node} for {', '.join(sorted(me.parties))}")
+    typer.echo(f"  key id:     {me.kid}\n  public key: {me.public}")
     with Session(ready_engine()) as session:
-        nodes = keys.partners(session=session)
+        by_node = {n.node: n for n in keys.partners(session=session)}
         rows = session.execute(select(PartnerKeyRow).order_by(PartnerKeyRow.node)).scalars()
-        table = Table("partner node", "Parties", "delivery", "key id", "state")
-        by_node = {n.node: n for n in nodes}
+        typer.echo("Partner keys (node, Parties, delivery, key id, state):")
         for row in rows:
             node = by_node.get(row.node)
-            table.add_row(
-                row.node,
-                node.parties.replace(";", ", ") if node else "-",
-                (node.url or "pulls") if node else "-",
-                row.kid,
-                "revoked" if row.revoked_at else "active",
-            )
-    console.print(table)
+            parties = node.parties.replace(";", ",") if node else "-"
+            delivery = (node.url or "pulls") if node else "-"
+            state = "revoked" if row.revoked_at else "active"
+            typer.echo(f"  {row.node}  {parties}  {delivery}  {row.kid}  {state}")
 
 
 @partner.command("add")
@@ -147,6 +143,24 @@ def status(party: str = typer.Option(..., "--party")) -> None:
             f"  [yellow]failing[/] {f.type} to {f.receiver_node}: {f.attempts} attempts, "
             f"{f.last_error}; next at {f.next_attempt_at:%Y-%m-%d %H:%M:%S}"
         )
+
+
+@app.command()
+def documents(
+    party: str = typer.Option(..., "--party"),
+    type: str | None = typer.Option(None, "--type", help="e.g. inspection_report, rif"),
+    limit: int = typer.Option(20, min=1),
+) -> None:
+    """What partners shared with a Party (inspection reports, RIFs...), newest first."""
+    with acting_for(party), Session(ready_engine()) as session:
+        found = service.received(session=session, party=party, type=type, limit=limit)
+    table = Table("received", "type", "from", "key", "what")
+    for doc in found:
+        what = ", ".join(f"{k}={v}" for k, v in list(doc.payload.items())[:4])
+        table.add_row(
+            f"{doc.received_at:%Y-%m-%d %H:%M}", doc.type, doc.sender_party, doc.key, what[:80]
+        )
+    console.print(table)
 
 
 @app.command()

@@ -20,8 +20,10 @@ from riskhub.access.roles import Permission
 from riskhub.db.engine import get_engine
 from riskhub.db.session import ReadSession, WriteSession
 from riskhub.exchange import inbox, keys, service
+from riskhub.exchange.messages import MessageType
 from riskhub.exchange.outbox import due_for_pull
 from riskhub.exchange.schemas import (
+    DocumentOut,
     InboxOut,
     MessagesIn,
     PulledMessage,
@@ -119,3 +121,16 @@ def settle(principal: Puller, body: ReceiptsIn, session: WriteSession) -> Receip
 def status_(principal: Monitor, session: ReadSession) -> StatusOut:
     """Messages out by status, in by type, documents held, and what keeps failing."""
     return service.status(session=session, party=principal.party, identity=keys.identity())
+
+
+@router.get("/documents")
+def documents(
+    principal: Monitor,
+    session: ReadSession,
+    type: Annotated[MessageType | None, Query()] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 100,
+) -> list[DocumentOut]:
+    """What partners shared with the caller's Party (inspection reports, RIFs...), newest first."""
+    return service.received(
+        session=session, party=principal.party, type=type.value if type else None, limit=limit
+    )

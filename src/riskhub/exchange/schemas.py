@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
@@ -68,3 +68,21 @@ class StatusOut(BaseModel):
     inbox: dict[str, int]
     documents: dict[str, int]
     failing: list[Failing]
+
+
+class DocumentOut(BaseModel):
+    """Something a partner shared with the caller's Party: its latest version."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    type: str
+    sender_party: str
+    origin_node: str
+    key: str
+    distribution: str
+    tlp: str
+    payload: dict[str, Any]
+    sent_at: UtcDateTime
+    received_at: UtcDateTime
+    withdrawn_at: UtcDateTime | None

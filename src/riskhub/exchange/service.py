@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -13,7 +14,7 @@ from riskhub.exchange import jws
 from riskhub.exchange.envelope import PartnerKey, Rejected, read_receipt
 from riskhub.exchange.keys import Identity
 from riskhub.exchange.models import InboxMessage, OutboxMessage, ReceivedDocument
-from riskhub.exchange.schemas import Failing, StatusOut
+from riskhub.exchange.schemas import DocumentOut, Failing, StatusOut
 from riskhub.exchange.sender import RETRYABLE
 
 
@@ -82,3 +83,23 @@ def status(*, session: Session, party: str, identity: Identity) -> StatusOut:
 
 def _counted(session: Session, query: Any, by: Any) -> dict[str, int]:
     return {str(name): int(n) for name, n in session.execute(query.group_by(by))}
+
+
+def received(
+    *, session: Session, party: str, type: str | None = None, limit: int = 100
+) -> list[DocumentOut]:
+    """What partners shared with ``party`` (inspection reports, RIFs...), newest first."""
+    d = ReceivedDocument
+    query = select(d).where(d.party == party)
+    if type:
+        query = query.where(d.type == type)
+    rows = session.execute(query.order_by(d.received_at.desc(), d.id.desc()).limit(limit))
+    return [
+        DocumentOut.model_validate(
+            {
+                **{c: getattr(r, c) for c in DocumentOut.model_fields if c != "payload"},
+                "payload": json.loads(r.payload),
+            }
+        )
+        for r in rows.scalars()
+    ]
