@@ -24,12 +24,14 @@ from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import func, select
+from sqlalchemy import func, select, text
+from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution
 from riskhub.audit.models import AuditRecord
 from riskhub.db.base import utcnow
+from riskhub.db.engine import make_engine
 from riskhub.exchange import keys, sender
 from riskhub.exchange.loopback import LoopbackHub
 from riskhub.exchange.messages import ExportDeclaration, ExportItem, MessageType
@@ -76,13 +78,41 @@ def _count(hub: LoopbackHub, table: Any, *where: Any) -> int:
         return int(session.execute(query).scalar_one())
 
 
-def measure(messages: int = 5000, batch: int = 200) -> dict[str, Any]:
-    """Send ``messages`` from one loopback hub to another; rates and exactly-once counts."""
+def _postgres_urls(server: str, name: str) -> tuple[str, str]:
+    """A fresh database ``name`` on ``server``: (the API role's URL, the owner's URL)."""
+    engine = make_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    admin = make_url(server).set(database=name)
+    app = admin.set(username="riskhub_app", password=None)
+    return app.render_as_string(False), admin.render_as_string(False)
+
+
+def _hub(node: str, party: str, folder: Path, tls: Any, postgres: str | None) -> LoopbackHub:
+    if postgres is None:
+        return LoopbackHub(node, (party,), folder / node, tls=tls).prepare()
+    app, admin = _postgres_urls(postgres, f"riskhub_bench_{node.replace('-', '_')}")
+    hub = LoopbackHub(
+        node, (party,), folder / node, tls=tls, database_url=app, admin_database_url=admin
+    ).prepare()
+    with hub.engine.begin() as conn:
+        conn.execute(text("ALTER ROLE riskhub_app LOGIN"))  # the API runs as this role
+    return hub
+
+
+def measure(messages: int = 5000, batch: int = 200, postgres: str | None = None) -> dict[str, Any]:
+    """Send ``messages`` from one loopback hub to another; rates and exactly-once counts.
+
+    ``postgres`` is a server URL (e.g. ``postgresql+psycopg://postgres@127.0.0.1:55432/postgres``):
+    each hub then gets a fresh database there, and its API runs as the row-security role.
+    """
     with tempfile.TemporaryDirectory(prefix="riskhub-exchange-bench-") as tmp:
         folder = Path(tmp)
         tls = loopback_certificates(folder / "tls")
-        rs = LoopbackHub("rs-hub", ("RS",), folder / "rs", tls=tls).prepare()
-        mk = LoopbackHub("mk-hub", ("MK",), folder / "mk", tls=tls).prepare().start()
+        rs = _hub("rs-hub", "RS", folder, tls, postgres)
+        mk = _hub("mk-hub", "MK", folder, tls, postgres).start()
         try:
             for hub, partner in ((rs, mk), (mk, rs)):
                 with Session(hub.engine) as session, session.begin():
@@ -135,7 +165,7 @@ def measure(messages: int = 5000, batch: int = 200) -> dict[str, Any]:
                 "messages": messages,
                 "batch": batch,
                 "transport": "https, loopback, separate receiver process",
-                "database": "sqlite",
+                "database": "postgresql" if postgres else "sqlite",
                 "queue_signed_per_s": round(messages / queue_s),
                 "deliver_per_s": round(messages / deliver_s),
                 "end_to_end_per_s": round(messages / (queue_s + deliver_s)),
@@ -155,8 +185,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").split("\n")[0])
     parser.add_argument("--messages", type=int, default=5000)
     parser.add_argument("--batch", type=int, default=200)
+    parser.add_argument("--postgres", help="a PostgreSQL server URL; default: SQLite hubs")
     args = parser.parse_args()
-    print(orjson.dumps({"bench": "exchange", **measure(args.messages, args.batch)}).decode())
+    result = measure(args.messages, args.batch, args.postgres)
+    print(orjson.dumps({"bench": "exchange", **result}).decode())
 
 
 if __name__ == "__main__":

@@ -80,19 +80,16 @@ def receive(
             continue
         by_party.setdefault(local[0], []).append((index, opened, local))
     for party, batch in by_party.items():
-        immediate = engine.execution_options(sqlite_immediate=True)
-        with acting_for(party), Session(immediate) as session, session.begin():
-            known = _Inbox.read(session, [opened for _, opened, _ in batch])
-            for index, opened, local in batch:
-                try:
-                    results[index] = _apply_once(session, identity, opened, local, now, known)
-                except Rejected as rejected:
-                    refused.append((rejected, tokens[index]))
-                    results[index] = (
-                        _refusal(identity, rejected, tokens[index], now),
-                        "rejected",
-                        "",
-                    )
+        try:
+            applied = _apply_batch(engine, identity, party, batch, now, careful=False)
+        except _Careful:
+            # Something in this push needs undoing on its own: again, message by message.
+            applied = _apply_batch(engine, identity, party, batch, now, careful=True)
+        for index, outcome in applied.items():
+            if isinstance(outcome, Rejected):
+                refused.append((outcome, tokens[index]))
+                outcome = (_refusal(identity, outcome, tokens[index], now), "rejected", "")
+            results[index] = outcome
     _audit_refusals(engine, refused, source, now)
     out = Received()
     tally: Counter[tuple[str, str]] = Counter()
@@ -158,6 +155,38 @@ class _Inbox:
         return cls(seen, origins)
 
 
+class _Careful(Exception):
+    """A message failed after it began writing: redo the push with a savepoint each."""
+
+
+def _apply_batch(
+    engine: Engine,
+    identity: Identity,
+    party: str,
+    batch: list[tuple[int, Opened, list[str]]],
+    now: datetime,
+    *,
+    careful: bool,
+) -> dict[int, tuple[str, str, str] | Rejected]:
+    """Apply one Party's messages of a push in one transaction.
+
+    Most pushes are all good: they go without savepoints, which halves the round
+    trips to the database. If a message fails after it began writing, the whole
+    transaction is undone and ``careful`` runs it again with a savepoint per message,
+    so that only that message is refused.
+    """
+    out: dict[int, tuple[str, str, str] | Rejected] = {}
+    immediate = engine.execution_options(sqlite_immediate=True)
+    with acting_for(party), Session(immediate) as session, session.begin():
+        known = _Inbox.read(session, [opened for _, opened, _ in batch])
+        for index, opened, local in batch:
+            try:
+                out[index] = _apply_once(session, identity, opened, local, now, known, careful)
+            except Rejected as rejected:
+                out[index] = rejected
+    return out
+
+
 def _apply_once(
     session: Session,
     identity: Identity,
@@ -165,8 +194,9 @@ def _apply_once(
     local: list[str],
     now: datetime,
     inbox: _Inbox,
+    careful: bool,
 ) -> tuple[str, str, str]:
-    """(receipt, 'applied' or 'duplicate', sender) for one message, in its own savepoint."""
+    """(receipt, 'applied' or 'duplicate', sender) for one message."""
     envelope = opened.envelope
     sender = envelope.sender_node
     for attempt in (1, 2):
@@ -177,22 +207,30 @@ def _apply_once(
                     "replay", "message id already used for a different message", envelope.id
                 )
             return seen[1], "duplicate", sender
-        try:
-            with session.begin_nested():
+        if not careful:
+            try:
                 result = _record_and_apply(session, identity, opened, local, now, inbox)
-        except DBAPIError as error:
-            if not isinstance(error, IntegrityError):
-                # Only this message is undone; the rest of the push goes on.
-                raise Rejected(
-                    "bad_payload", f"could not be stored ({type(error.orig).__name__})", envelope.id
-                ) from error
-            # Another connection applied the same message a moment ago: its receipt stands.
-            if attempt == 2:
-                raise Rejected("replay", "message id already used", envelope.id) from error
-            again = _Inbox.read(session, [opened])
-            inbox.seen.update(again.seen)
-            inbox.origins |= again.origins
-            continue
+            except (DBAPIError, Rejected) as error:
+                raise _Careful from error
+        else:
+            try:
+                with session.begin_nested():
+                    result = _record_and_apply(session, identity, opened, local, now, inbox)
+            except DBAPIError as error:
+                if not isinstance(error, IntegrityError):
+                    # Only this message is undone; the rest of the push goes on.
+                    raise Rejected(
+                        "bad_payload",
+                        f"could not be stored ({type(error.orig).__name__})",
+                        envelope.id,
+                    ) from error
+                # Another connection applied the same message a moment ago: its receipt stands.
+                if attempt == 2:
+                    raise Rejected("replay", "message id already used", envelope.id) from error
+                again = _Inbox.read(session, [opened])
+                inbox.seen.update(again.seen)
+                inbox.origins |= again.origins
+                continue
         inbox.seen[(sender, envelope.id)] = (opened.token_sha256, result[0])
         if result[1] == "applied":
             inbox.origins.add((local[0], envelope.origin.node, envelope.origin.message_id))
@@ -235,8 +273,9 @@ def _record_and_apply(
         },
     )
     if not other_path:
-        for receiving in local:
-            # Each receiving Party's copy is written under its own tenancy.
+        _apply(session, opened, local[0], now)  # the Party this transaction acts for
+        for receiving in local[1:]:
+            # Each other receiving Party's copy is written under its own tenancy.
             with switched(session, receiving):
                 _apply(session, opened, receiving, now)
         _forward(session, identity, opened, now)
