@@ -82,3 +82,24 @@ def test_a_message_that_may_travel_on_carries_pseudonyms_whatever_the_agreement(
     # ... to MK only: what MK may pass on to others travels with the pseudonym.
     assert exporters["group"] == "RS100000001"
     assert exporters["cefta"].startswith("T-RS-") and "100000001" not in exporters["cefta"]
+
+
+def test_too_large_to_pass_on_is_kept_here_and_not_relayed(engine: Engine) -> None:
+    """Wrapped once more, a nearly 4 MiB original would be over the limit: applied, not relayed."""
+    from riskhub.exchange.envelope import seal
+    from tests.exchange.nodes import envelope
+
+    register(engine, RS, AL)
+    big = {
+        "code": "BIG-1",
+        "action": "publish",
+        "version": 1,
+        "document": {"blob": "x" * 2_900_000},
+    }
+    message = seal(envelope(RS, "mk-hub", big, type=MessageType.COMMON_PROFILE,
+                            receivers=["MK", "AL"], distribution=Distribution.CEFTA),
+                   RS.key, kid=RS.kid)  # fmt: skip
+    assert 3_500_000 < len(message) < jws.MAX_TOKEN_BYTES
+    done = receive(engine=engine, identity=MK, tokens=[message], source="t", now=NOW)
+    assert done.counts == {"applied": 1}
+    assert queued(engine, "al-hub") == []

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 
+import structlog
 from sqlalchemy import Engine, insert, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -31,6 +32,7 @@ from riskhub.exchange.messages import Receipt
 from riskhub.exchange.models import InboxMessage
 from riskhub.exchange.outbox import Outgoing, enqueue
 
+log = structlog.get_logger(__name__)
 MAX_HOPS = 3  # a message is relayed at most this far from its origin
 _UNVERIFIED = frozenset({"malformed", "unknown_key", "revoked_key", "bad_signature"})
 
@@ -278,7 +280,11 @@ def _record_and_apply(
             # Each other receiving Party's copy is written under its own tenancy.
             with switched(session, receiving):
                 _apply(session, opened, receiving, now)
-        _forward(session, identity, opened, now)
+        try:
+            _forward(session, identity, opened, now)
+        except ValueError as error:
+            # Too large to pass on wrapped again: kept here, not relayed (and said so).
+            log.warning("exchange.not_relayed", message=envelope.id, reason=str(error))
     return receipt, status, envelope.sender_node
 
 
