@@ -25,15 +25,13 @@ from typing import Any
 
 import orjson
 from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution
 from riskhub.audit.models import AuditRecord
 from riskhub.db.base import utcnow
-from riskhub.db.engine import make_engine
 from riskhub.exchange import keys, sender
-from riskhub.exchange.loopback import LoopbackHub
+from riskhub.exchange.loopback import LoopbackHub, fresh_postgres
 from riskhub.exchange.messages import ExportDeclaration, ExportItem, MessageType
 from riskhub.exchange.models import InboxMessage, OutboxMessage, ReceivedDocument
 from riskhub.exchange.outbox import Outgoing, enqueue
@@ -78,22 +76,10 @@ def _count(hub: LoopbackHub, table: Any, *where: Any) -> int:
         return int(session.execute(query).scalar_one())
 
 
-def _postgres_urls(server: str, name: str) -> tuple[str, str]:
-    """A fresh database ``name`` on ``server``: (the API role's URL, the owner's URL)."""
-    engine = make_engine(server, isolation_level="AUTOCOMMIT")
-    with engine.connect() as conn:
-        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-        conn.execute(text(f"CREATE DATABASE {name}"))
-    engine.dispose()
-    admin = make_url(server).set(database=name)
-    app = admin.set(username="riskhub_app", password=None)
-    return app.render_as_string(False), admin.render_as_string(False)
-
-
 def _hub(node: str, party: str, folder: Path, tls: Any, postgres: str | None) -> LoopbackHub:
     if postgres is None:
         return LoopbackHub(node, (party,), folder / node, tls=tls).prepare()
-    app, admin = _postgres_urls(postgres, f"riskhub_bench_{node.replace('-', '_')}")
+    app, admin = fresh_postgres(postgres, f"riskhub_bench_{node.replace('-', '_')}")
     hub = LoopbackHub(
         node, (party,), folder / node, tls=tls, database_url=app, admin_database_url=admin
     ).prepare()

@@ -16,21 +16,19 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import func, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution, Tlp
 from riskhub.audit.models import AuditRecord
 from riskhub.db.base import utcnow
-from riskhub.db.engine import make_engine
 from riskhub.exchange import keys
-from riskhub.exchange.loopback import LoopbackHub
+from riskhub.exchange.loopback import LoopbackHub, fresh_postgres
 from riskhub.exchange.messages import MessageType, Rif
 from riskhub.exchange.models import InboxMessage, OutboxMessage, ReceivedDocument
 from riskhub.exchange.outbox import Outgoing, enqueue
 from riskhub.exchange.tls import LoopbackTls, loopback_certificates
-from tests.conftest import APP_ROLE, TEST_DATABASE_URL, Databases
+from tests.conftest import TEST_DATABASE_URL, Databases
 from tests.exchange.faultproxy import FaultProxy, Faults
 from tests.exchange.nodes import export
 
@@ -43,17 +41,9 @@ def make_hub(databases: Databases, tmp_path: Path) -> Iterator[MakeHub]:
     hubs: list[LoopbackHub] = []
 
     def make(node: str, *parties: str, tls: LoopbackTls | None = None) -> LoopbackHub:
-        admin = app = None
+        app = admin = None
         if TEST_DATABASE_URL:
-            name = f"riskhub_test_{node.replace('-', '_')}"
-            server = make_engine(TEST_DATABASE_URL, isolation_level="AUTOCOMMIT")
-            with server.connect() as conn:
-                conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
-                conn.execute(text(f"CREATE DATABASE {name}"))
-            server.dispose()
-            admin_url = make_url(TEST_DATABASE_URL).set(database=name)
-            admin = admin_url.render_as_string(hide_password=False)
-            app = admin_url.set(username=APP_ROLE, password=None).render_as_string(False)
+            app, admin = fresh_postgres(TEST_DATABASE_URL, f"riskhub_test_{node.replace('-', '_')}")
         hub = LoopbackHub(node, parties, tmp_path / node, tls=tls, database_url=app,
                           admin_database_url=admin).prepare()  # fmt: skip
         hubs.append(hub)

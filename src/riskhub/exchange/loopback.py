@@ -19,15 +19,32 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
-from sqlalchemy import Engine
+from sqlalchemy import Engine, text
+from sqlalchemy.engine import make_url
 
 from riskhub.audit import keys as key_files
 from riskhub.db import migrate
-from riskhub.db.engine import engine_for
+from riskhub.db.engine import engine_for, make_engine
 from riskhub.exchange.keys import Identity
 from riskhub.exchange.tls import LoopbackTls
 
 STARTUP_S = 60.0
+
+
+def fresh_postgres(server: str, name: str) -> tuple[str, str]:
+    """A new, empty database ``name`` on the PostgreSQL at ``server``: (API role's URL, owner's).
+
+    The API's role (``riskhub_app``, bound by row-level security) connects to it as
+    the hub's ``RISKHUB_DATABASE_URL``; the owner migrates it.
+    """
+    engine = make_engine(server, isolation_level="AUTOCOMMIT")
+    with engine.connect() as conn:
+        conn.execute(text(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)"))
+        conn.execute(text(f"CREATE DATABASE {name}"))
+    engine.dispose()
+    admin = make_url(server).set(database=name)
+    app = admin.set(username="riskhub_app", password=None)
+    return app.render_as_string(False), admin.render_as_string(False)
 
 
 def free_port() -> int:

@@ -12,6 +12,7 @@ pseudonym unless the partner's agreement says otherwise.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -26,7 +27,7 @@ from riskhub.declarations.models import Declaration
 from riskhub.exchange.bilateral import file_here
 from riskhub.exchange.keys import Identity, partners
 from riskhub.exchange.messages import ExportDeclaration, ExportItem, MessageType
-from riskhub.exchange.models import OutboxMessage
+from riskhub.exchange.models import OutboxMessage, PartnerNode
 from riskhub.exchange.outbox import Outgoing, enqueue
 from riskhub.selectivity.rows import between, item_rows, read_rows
 
@@ -82,17 +83,7 @@ def publish(
     for party in sorted(identity.parties):
         with acting_for(party), Session(engine) as session, session.begin():
             nodes = partners(session=session)
-            reachable = {p for n in nodes for p in n.parties.split(";")} | set(identity.parties)
-            d = Declaration
-            rows = read_rows(
-                session,
-                item_rows(
-                    d.party == party,
-                    d.direction == "EXPORT",
-                    between(since, until),
-                    d.destination_country.in_(sorted(reachable - {party})),
-                ),
-            )
+            rows = exports_to_partners(session, identity, party, nodes, since, until)
             local: list[tuple[str, ExportDeclaration]] = []
             remote: list[Outgoing] = []
             for destination, version, payload in payloads(rows) if rows.height else []:
@@ -111,6 +102,28 @@ def publish(
             _file_locally(engine, identity, party, destination, payload, now)
             done["filed here"] += 1
     return done
+
+
+def exports_to_partners(
+    session: Session,
+    identity: Identity,
+    party: str,
+    nodes: Sequence[PartnerNode],
+    since: datetime,
+    until: datetime,
+) -> pl.DataFrame:
+    """``party``'s exports lodged in [since, until) to Parties it exchanges with, as item rows."""
+    reachable = {p for n in nodes for p in n.parties.split(";")} | set(identity.parties)
+    d = Declaration
+    return read_rows(
+        session,
+        item_rows(
+            d.party == party,
+            d.direction == "EXPORT",
+            between(since, until),
+            d.destination_country.in_(sorted(reachable - {party})),
+        ),
+    )
 
 
 def _queued(session: Session, subjects: list[str]) -> set[str]:

@@ -40,6 +40,7 @@ from riskhub.exchange.messages import (
 )
 from riskhub.matching.engine import FINDING_SCHEMA, Tolerances, match
 from riskhub.matching.models import MatchingFinding as FindingRow
+from riskhub.matching.prearrival import exports_to_partners
 from riskhub.selectivity.rows import between, item_rows, read_rows
 
 _EXIT_ITEM = ("item_no", "hs_code", "origin_country", "net_mass", "gross_mass", "customs_value_eur")
@@ -132,7 +133,7 @@ def run(
                 )
                 arrived = entry_side.pairs.select("exit_party", "exit_reference").rows()
                 done["resolved"] += _resolve(session, party, arrived)
-        own = _own_exports(session, identity, party, nodes, early, until)
+        own = exports_to_partners(session, identity, party, nodes, early, until)
         if "exit" in sides and own.height:
             confirmed = _confirmed_entries(session, party, own)
             claims = _claims(session, party)
@@ -225,28 +226,6 @@ def _with_weighings(session: Session, party: str, entries: pl.DataFrame) -> pl.D
             pl.col("reference").replace_strict(at_entry, default=None, return_dtype=pl.Float64),
             exit_key.replace_strict(exit_map, default=None, return_dtype=pl.Float64),
         ).alias("weighbridge_mass")
-    )
-
-
-def _own_exports(
-    session: Session,
-    identity: Identity,
-    party: str,
-    nodes: list[Any],
-    since: datetime,
-    until: datetime,
-) -> pl.DataFrame:
-    """``party``'s exports to Parties it exchanges with (only those can ever be confirmed)."""
-    reachable = {p for n in nodes for p in n.parties.split(";")} | set(identity.parties)
-    d = Declaration
-    return read_rows(
-        session,
-        item_rows(
-            d.party == party,
-            d.direction == "EXPORT",
-            between(since, until),
-            d.destination_country.in_(sorted(reachable - {party})),
-        ),
     )
 
 
