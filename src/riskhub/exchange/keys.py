@@ -10,6 +10,8 @@ signed with a revoked key are refused.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
@@ -54,8 +56,13 @@ def kid_of(public: str, node: str) -> str:
 def identity() -> Identity:
     """This node, as the settings and its key file say."""
     settings = get_settings()
-    key = key_files.load_or_create(settings.effective_exchange_key_file)
-    return Identity(settings.node, settings.parties_served, key)
+    return _identity(settings.node, settings.parties_served, settings.effective_exchange_key_file)
+
+
+@lru_cache(maxsize=8)
+def _identity(node: str, parties: frozenset[str], key_file: Path) -> Identity:
+    # Read once per key file: every push received and every message queued needs it.
+    return Identity(node, parties, key_files.load_or_create(key_file))
 
 
 def keyring(

@@ -16,6 +16,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
+from functools import lru_cache
+from pathlib import Path
 
 from pydantic import BaseModel
 from sqlalchemy import select
@@ -181,8 +183,6 @@ def _minimised(message: Outgoing, node: PartnerNode, parties: list[str]) -> dict
     reach Parties beyond the one the agreement is with.
     """
     payload = message.payload.model_dump(mode="json")
-    if message.relayed is not None:  # passed on as its first sender made it
-        return payload
     identities = node.identities_shared and not relayable(message.distribution, message.tlp)
     sharing = Sharing(
         message.sender_party,
@@ -200,7 +200,13 @@ def _minimised(message: Outgoing, node: PartnerNode, parties: list[str]) -> dict
 
 def pseudonym_key() -> bytes:
     """The secret behind this hub's pseudonyms, derived from the hub key (never stored)."""
-    return derive_secret(load_or_create(get_settings().effective_hub_key_file), "pseudonyms")
+    return _derived(get_settings().effective_hub_key_file)
+
+
+@lru_cache(maxsize=4)
+def _derived(path: Path) -> bytes:
+    # Read once per key file, not once per message queued.
+    return derive_secret(load_or_create(path), "pseudonyms")
 
 
 def due_for_pull(*, session: Session, party: str, since: int, limit: int) -> list[tuple[int, str]]:
