@@ -14,6 +14,8 @@ from riskhub.declarations.routes import aggregates as aggregates_router
 from riskhub.declarations.routes import router as declarations_router
 from riskhub.exchange import schemas as exchange_schemas
 from riskhub.exchange.routes import router as exchange_router
+from riskhub.governance.common_profiles.routes import router as common_profiles_router
+from riskhub.governance.rifs.routes import router as rifs_router
 from riskhub.inspections.routes import feedback as feedback_router
 from riskhub.inspections.routes import protocols as checklists_router
 from riskhub.inspections.routes import router as inspections_router
@@ -50,6 +52,8 @@ def create_app() -> FastAPI:
     app.include_router(kpis_router)
     app.include_router(exchange_router)
     app.include_router(matching_router)
+    app.include_router(rifs_router)
+    app.include_router(common_profiles_router)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

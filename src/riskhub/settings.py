@@ -74,6 +74,13 @@ class Settings(BaseSettings):
         "that drop idle connections, and for fault tests that act per connection).",
     )
     threads: int = Field(default=1, ge=1, description="Worker threads for numeric libraries.")
+    common_profile_quorum: int | None = Field(
+        default=None,
+        ge=1,
+        le=7,
+        description="Approvals that adopt a common risk profile; unset means more than half of "
+        "the CEFTA Parties (4 of 7).",
+    )
 
     @property
     def effective_hub_key_file(self) -> Path:

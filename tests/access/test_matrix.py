@@ -6,10 +6,8 @@ that is not described here fails ``test_every_route_is_in_the_matrix``.
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import pytest
@@ -17,8 +15,6 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
-from riskhub.access import service as access
-from riskhub.access.models import User
 from riskhub.access.roles import Permission, Role, allows
 from riskhub.app import create_app
 from riskhub.audit.models import AuditRecord
@@ -30,64 +26,11 @@ from riskhub.inspections.schemas import ChecklistIn
 from riskhub.matching.models import MatchingFinding
 from riskhub.profiles import service as profiles
 from riskhub.selectivity import service as selectivity
+from tests.access import matrix_governance
+from tests.access.matrix_world import OFFICE, Case, World, foreign_of, parties_of
 from tests.helpers import nested
 
-OFFICE = {"RS": "RS-PRE", "MK": "MK-TAB", "HU": "HU-ROS", "HR": "HR-BAJ", "XS": "RS-PRE"}
-PARTIES = {Role.EU_PARTNER: ("HU", "HR"), Role.SECRETARIAT: ("XS",)}
-CEFTA_PAIR = ("RS", "MK")
-VICTIM_ROLE = {"XS": Role.SECRETARIAT, "HU": Role.EU_PARTNER, "HR": Role.EU_PARTNER}
-
-
-def parties_of(role: Role) -> tuple[str, ...]:
-    return PARTIES.get(role, CEFTA_PAIR)
-
-
-def foreign_of(party: str) -> str:
-    """Another Party whose objects the caller must not reach."""
-    return {"RS": "MK", "MK": "RS"}.get(party, "RS")
-
-
-@dataclass
-class World:
-    """Users of every role in every Party, and objects each Party owns."""
-
-    engine: Engine
-    tokens: dict[tuple[Role, str], str] = field(default_factory=dict)
-    declaration: dict[str, int] = field(default_factory=dict)
-    profile: dict[str, int] = field(default_factory=dict)
-    checklist: dict[str, int] = field(default_factory=dict)
-    counter: Iterator[int] = field(default_factory=itertools.count)
-
-    def victim_user(self, party: str) -> int:
-        """A fresh user of ``party`` for routes that change a user."""
-        now = datetime.now(UTC).replace(tzinfo=None)
-        with Session(self.engine) as session, session.begin():
-            return access.create_user(
-                session=session, party=party, name=f"victim-{next(self.counter)}",
-                role=VICTIM_ROLE.get(party, Role.ANALYST), now=now,
-            ).id  # fmt: skip
-
-    def victim_token(self, party: str) -> int:
-        now = datetime.now(UTC).replace(tzinfo=None)
-        user_id = self.victim_user(party)
-        with Session(self.engine) as session, session.begin():
-            user = session.get(User, user_id)
-            assert user is not None
-            return access.issue_token(session=session, user=user, days=1, now=now).token_id
-
-
-@dataclass(frozen=True)
-class Case:
-    permission: Permission | None  # None: every authenticated caller
-    status: int  # on the caller's own object
-    target: Callable[[World, str], dict[str, Any]] | None = None  # path params for a Party
-    body: Callable[[World, str], Any] | None = None
-    # False when the path names a thing within the caller's own namespace (a list name).
-    foreign_variant: bool = True
-    # A role that may call the route but is not shown this object, e.g. an agency officer
-    # asking for a decision that does not notify its agency.
-    role_status: dict[Role, int] = field(default_factory=dict)
-    query: dict[str, str] = field(default_factory=dict)
+AREAS = (matrix_governance,)
 
 
 def _decl_body(world: World, party: str) -> Any:
@@ -241,6 +184,8 @@ MATRIX: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/exchange/documents"): Case(Permission.EXCHANGE_READ, 200),
     ("GET", "/api/v1/matching/findings"): Case(Permission.FINDINGS_READ, 200),
 }  # fmt: skip
+for _area in AREAS:
+    MATRIX.update(_area.CASES)
 
 
 def api_routes() -> set[tuple[str, str]]:
@@ -332,6 +277,8 @@ def check_no_leak(path: str, party: str, payload: Any, engine: Engine) -> None:
         assert payload == declarations.stats(engine=engine, party=party)
     if "aggregates" in path:
         assert all(set(row) == {"party", "declarations", "items"} for row in payload)
+    for area in AREAS:
+        area.check_no_leak(path, party, payload, engine)
 
 
 def test_matrix(world: World, engine: Engine) -> None:

@@ -186,6 +186,8 @@ def test_officers_work_at_their_offices_only(client: TestClient, make_user: Make
         ("RS", Role.EU_PARTNER, "EU partner users, and only they, belong to an EU Member State"),
         ("RS", Role.OFFICER, "an officer works at one or more offices: give --office"),
         ("QQ", Role.ANALYST, "unknown Party 'QQ'"),
+        ("ZZ", Role.RMWG, "RMWG members belong to a CEFTA Party's administration"),
+        ("HU", Role.RMWG, "EU partner users, and only they, belong to an EU Member State"),
     ],
 )
 def test_users_fit_their_party(engine: Engine, party: str, role: Role, reason: str) -> None:

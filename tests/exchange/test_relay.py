@@ -21,6 +21,7 @@ from tests.exchange.nodes import NOW, export, node, register
 
 RS, MK, AL, ME, XK = (node("rs-hub", "RS"), node("mk-hub", "MK"), node("al-hub", "AL"),
                       node("me-hub", "ME"), node("xk-hub", "XK"))  # fmt: skip
+RMWG = node("cefta-hub", "XS")  # the hub that speaks for the RMWG publishes common profiles
 
 
 def hub(tmp_path: Path, name: str) -> Engine:
@@ -89,16 +90,16 @@ def test_too_large_to_pass_on_is_kept_here_and_not_relayed(engine: Engine) -> No
     from riskhub.exchange.envelope import seal
     from tests.exchange.nodes import envelope
 
-    register(engine, RS, AL)
+    register(engine, RMWG, AL)
     big = {
         "code": "BIG-1",
         "action": "publish",
         "version": 1,
         "document": {"blob": "x" * 2_900_000},
     }
-    message = seal(envelope(RS, "mk-hub", big, type=MessageType.COMMON_PROFILE,
+    message = seal(envelope(RMWG, "mk-hub", big, type=MessageType.COMMON_PROFILE,
                             receivers=["MK", "AL"], distribution=Distribution.CEFTA),
-                   RS.key, kid=RS.kid)  # fmt: skip
+                   RMWG.key, kid=RMWG.kid)  # fmt: skip
     assert 3_500_000 < len(message) < jws.MAX_TOKEN_BYTES
     done = receive(engine=engine, identity=MK, tokens=[message], source="t", now=NOW)
     assert done.counts == {"applied": 1}

@@ -27,6 +27,7 @@ RS_HUB, MK, ME, AL = (
     node("me-hub", "ME"),
     node("al-hub", "AL"),
 )
+RMWG = node("cefta-hub", "XS")  # the hub that speaks for the RMWG publishes common profiles
 D = datetime(2026, 6, 1, 10)
 NOW = D + timedelta(days=3)
 EXPORT = "RS-PRE-E-00000001"
@@ -117,23 +118,23 @@ def test_times_nobody_can_keep_are_refused_alone(engine: Engine) -> None:
 
 def test_a_relay_cannot_bring_back_an_older_version(engine: Engine) -> None:
     """The original's own time orders versions, not the relay's: a withdrawal stays."""
-    register(engine, RS_HUB, AL)
+    register(engine, RMWG, AL)
     now = datetime(2026, 11, 28, 12)
 
     def profile(action: str, version: int) -> dict[str, object]:
         return {"code": "SEED-GHOST", "action": action, "version": version,
                 "document": None if action == "withdraw" else {"rule": "x"}}  # fmt: skip
 
-    origin = Origin(party="RS", node="rs-hub", message_id="00000000-0000-4000-8000-0000000000b1")
-    old = seal(envelope(RS_HUB, "al-hub", profile("publish", 1), type=MessageType.COMMON_PROFILE,
+    origin = Origin(party="XS", node="cefta-hub", message_id="00000000-0000-4000-8000-0000000000b1")
+    old = seal(envelope(RMWG, "al-hub", profile("publish", 1), type=MessageType.COMMON_PROFILE,
                         receivers=["AL", "MK"], distribution=Distribution.CEFTA, origin=origin,
-                        created_at=now - timedelta(days=2)), RS_HUB.key, kid=RS_HUB.kid)  # fmt: skip
-    withdraw = seal(envelope(RS_HUB, "mk-hub", profile("withdraw", 2),
+                        created_at=now - timedelta(days=2)), RMWG.key, kid=RMWG.kid)  # fmt: skip
+    withdraw = seal(envelope(RMWG, "mk-hub", profile("withdraw", 2),
                              type=MessageType.COMMON_PROFILE, distribution=Distribution.CEFTA,
-                             created_at=now - timedelta(hours=1)), RS_HUB.key, kid=RS_HUB.kid)  # fmt: skip
+                             created_at=now - timedelta(hours=1)), RMWG.key, kid=RMWG.kid)  # fmt: skip
     relay = seal(envelope(AL, "mk-hub", {}, type=MessageType.COMMON_PROFILE, party="AL",
-                          distribution=Distribution.CEFTA, group=["AL", "MK", "RS"], origin=origin,
-                          path=["rs-hub", "al-hub"], relayed=old, created_at=now),
+                          distribution=Distribution.CEFTA, group=["AL", "MK", "XS"], origin=origin,
+                          path=["cefta-hub", "al-hub"], relayed=old, created_at=now),
                  AL.key, kid=AL.kid)  # fmt: skip
     for token in (withdraw, relay):
         assert receive(engine=engine, identity=MK, tokens=[token], source="t",
@@ -141,6 +142,14 @@ def test_a_relay_cannot_bring_back_an_older_version(engine: Engine) -> None:
     with Session(engine) as session:
         doc = session.execute(select(ReceivedDocument)).scalar_one()
     assert json.loads(doc.payload)["action"] == "withdraw" and doc.withdrawn_at is not None
+
+
+def test_only_the_rmwg_publishes_common_profiles(engine: Engine, app_engine: Engine) -> None:
+    register(engine, MK)
+    profile = {"code": "CEFTA-FAKE-1", "action": "publish", "version": 1, "document": {"x": 1}}
+    done = receive(engine=app_engine, identity=RS_HUB, source="t", now=NOW,
+                   tokens=[_to_rs(MK, profile, MessageType.COMMON_PROFILE, ["RS"])])  # fmt: skip
+    assert _codes(done) == ["wrong_sender"]
 
 
 def test_junk_naming_many_senders_still_costs_one_audit_record(engine: Engine) -> None:

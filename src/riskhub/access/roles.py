@@ -32,6 +32,19 @@ class Permission(StrEnum):
     EXCHANGE_PULL = "exchange:pull"  # a partner's system fetching the messages meant for it
     EXCHANGE_READ = "exchange:read"  # the exchange monitor of one's own Party
     FINDINGS_READ = "findings:read"  # matching findings on one's own Party's declarations
+    # Governance (RMWG mandate): what the Parties agree and share about risks.
+    GOVERNANCE_READ = "governance:read"  # common profiles, votes, register, joint actions
+    RIFS_READ = "rifs:read"  # Risk Information Forms raised or shared with one's Party
+    RIFS_WRITE = "rifs:write"  # raise, share, and give the mandatory feedback
+    RMWG_DECIDE = "rmwg:decide"  # vote for one's Party, adopt, publish, withdraw, validate
+    COMMON_PROFILES_DRAFT = "common_profiles:draft"  # draft one and propose it to the RMWG
+    COMMON_PROFILES_ACTIVATE = "common_profiles:activate"  # local activation (or why not)
+    RISKS_WRITE = "risks:write"  # one's Party's register (the RMWG's for CEFTA-wide risks)
+    JOINT_ACTIONS_WRITE = "joint_actions:write"  # plan, and report one's Party's results
+    # Registries.
+    REGISTRIES_READ = "registries:read"  # AEO and LPCO registries of one's Party
+    AEO_MANAGE = "aeo:manage"  # authorisations and mutual recognition agreements
+    LPCO_ISSUE = "lpco:issue"  # an issuing agency creates, suspends, revokes its LPCOs
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -44,6 +57,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.INSPECTIONS_READ,
             Permission.CHECKLISTS_READ,
             Permission.FINDINGS_READ,
+            Permission.RIFS_READ,
+            Permission.REGISTRIES_READ,
         }
     ),
     Role.ANALYST: frozenset(
@@ -59,6 +74,15 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.CHECKLISTS_READ,
             Permission.EXCHANGE_READ,
             Permission.FINDINGS_READ,
+            Permission.GOVERNANCE_READ,
+            Permission.RIFS_READ,
+            Permission.RIFS_WRITE,
+            Permission.COMMON_PROFILES_DRAFT,
+            Permission.COMMON_PROFILES_ACTIVATE,
+            Permission.RISKS_WRITE,
+            Permission.JOINT_ACTIONS_WRITE,
+            Permission.REGISTRIES_READ,
+            Permission.AEO_MANAGE,
         }
     ),
     Role.PARTY_ADMIN: frozenset(
@@ -69,11 +93,23 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.EXCHANGE_READ,
         }
     ),
-    # The RMWG reviews the profiles shared with it; analysts write them.
+    # The RMWG reviews the profiles shared with it and decides on common ones;
+    # analysts write them.
     Role.RMWG: frozenset(
-        {Permission.AGGREGATES_READ, Permission.PROFILES_READ, Permission.CHECKLISTS_READ}
+        {
+            Permission.AGGREGATES_READ,
+            Permission.PROFILES_READ,
+            Permission.CHECKLISTS_READ,
+            Permission.GOVERNANCE_READ,
+            Permission.RIFS_READ,
+            Permission.RMWG_DECIDE,
+            Permission.COMMON_PROFILES_DRAFT,
+            Permission.RISKS_WRITE,
+        }
     ),
-    Role.SECRETARIAT: frozenset({Permission.AGGREGATES_READ}),
+    # The Secretariat follows governance (adoption, register, joint actions) as
+    # aggregates; it reads no RIF, which can name operators.
+    Role.SECRETARIAT: frozenset({Permission.AGGREGATES_READ, Permission.GOVERNANCE_READ}),
     # Other agencies see the decisions that notify them (never the declarations as such)
     # and record their own controls of those consignments.
     Role.AGENCY_OFFICER: frozenset(
@@ -82,6 +118,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.INSPECTIONS_RECORD,
             Permission.INSPECTIONS_READ,
             Permission.CHECKLISTS_READ,
+            Permission.REGISTRIES_READ,
+            Permission.LPCO_ISSUE,
         }
     ),
     Role.EU_PARTNER: frozenset({Permission.EXCHANGE_PULL}),

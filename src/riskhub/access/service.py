@@ -71,6 +71,10 @@ def _check_role_fits(
         raise AccessError("the secretariat role belongs to the CEFTA Secretariat (XS) alone")
     if (role is Role.EU_PARTNER) != (kind == "eu_partner"):
         raise AccessError("EU partner users, and only they, belong to an EU Member State")
+    if role is Role.RMWG and kind != "cefta":
+        # The working group decides for the CEFTA Parties (common profiles, the CEFTA-wide
+        # register, joint actions): its members come from their administrations.
+        raise AccessError("RMWG members belong to a CEFTA Party's administration")
     checked = sorted(set(offices or []))
     if role is Role.OFFICER and not checked:
         raise AccessError("an officer works at one or more offices: give --office")

@@ -13,6 +13,7 @@ from riskhub.cli import (
     db,
     demo,
     exchange,
+    governance,
     ingest,
     inspect,
     kpi,
@@ -49,6 +50,7 @@ app.add_typer(report.app, name="report")
 app.add_typer(model.app, name="model")
 app.add_typer(exchange.app, name="exchange")
 app.add_typer(match.app, name="match")
+app.add_typer(governance.app, name="governance")
 app.command("kpi")(kpi.kpi)
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)

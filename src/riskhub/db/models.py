@@ -9,6 +9,8 @@ def load_all_models() -> None:
     import riskhub.audit.models
     import riskhub.declarations.models
     import riskhub.exchange.models
+    import riskhub.governance.common_profiles.models
+    import riskhub.governance.rifs.models
     import riskhub.inspections.models
     import riskhub.matching.models
     import riskhub.profiles.models

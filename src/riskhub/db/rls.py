@@ -37,3 +37,19 @@ def shared(table: str) -> list[str]:
         f"CREATE POLICY owner_update ON {table} FOR UPDATE USING ({TENANT}) WITH CHECK ({TENANT})",
         f"CREATE POLICY owner_delete ON {table} FOR DELETE USING ({TENANT})",
     ]
+
+
+def cefta_wide(table: str) -> list[str]:
+    """Statements that let every Party read ``table`` and each write only its own rows.
+
+    For the RMWG's working objects (votes, joint actions, the register): all
+    Parties see them, the services decide who sees which detail, and a Party can
+    only ever write in its own name.
+    """
+    return [
+        *_forced(table),
+        f"CREATE POLICY everyone_reads ON {table} FOR SELECT USING (true)",
+        f"CREATE POLICY owner_insert ON {table} FOR INSERT WITH CHECK ({TENANT})",
+        f"CREATE POLICY owner_update ON {table} FOR UPDATE USING ({TENANT}) WITH CHECK ({TENANT})",
+        f"CREATE POLICY owner_delete ON {table} FOR DELETE USING ({TENANT})",
+    ]

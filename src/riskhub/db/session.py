@@ -23,7 +23,10 @@ def get_session() -> Iterator[Session]:
 
 def get_write_session() -> Iterator[Session]:
     """A session whose changes are committed when the route returns without error."""
-    with Session(get_engine(), expire_on_commit=False) as session, session.begin():
+    # On SQLite the write lock is taken when the transaction begins: a route that reads
+    # and then writes would otherwise fail (not wait) when another write commits first.
+    writer = get_engine().execution_options(sqlite_immediate=True)
+    with Session(writer, expire_on_commit=False) as session, session.begin():
         yield session
 
 

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 
 from riskhub.exchange.messages import (
     ArrivalConfirmation,
+    CommonProfile,
     ExportDeclaration,
     InspectionReport,
     MatchingFinding,
@@ -23,6 +24,7 @@ from riskhub.exchange.messages import (
     VatRefundClaim,
     WeighbridgeMeasurement,
 )
+from riskhub.reference.parties import SECRETARIAT_PARTY
 
 
 def sender_may_say(payload: BaseModel, party: str, receivers: Collection[str]) -> str | None:
@@ -50,6 +52,9 @@ def sender_may_say(payload: BaseModel, party: str, receivers: Collection[str]) -
             # checks that its export really went there before keeping it.
             if party not in (payload.exit_party, payload.entry_party):
                 return f"{party} is neither side of the declarations the finding is about"
+        case CommonProfile():
+            if party != SECRETARIAT_PARTY:
+                return f"{party} sent a common profile; only the RMWG ({SECRETARIAT_PARTY}) does"
         case VatRefundClaim():
             if set(receivers) != {party}:
                 return "a VAT refund claim goes to the customs of the same Party only"

@@ -60,7 +60,12 @@ def store(
         "received_at": now,
         "withdrawn_at": withdrawn,
     }
-    session.execute(_upsert(session), values)
+    kept = session.execute(_upsert(session), values)
+    if isinstance(payload, CommonProfile) and kept.rowcount:  # type: ignore[attr-defined]
+        # Newer than what was kept: an update or withdrawal takes effect here at once.
+        from riskhub.governance.common_profiles.received import apply
+
+        apply(session=session, payload=payload)
 
 
 def _upsert(session: Session) -> Any:

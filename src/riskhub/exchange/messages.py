@@ -34,6 +34,7 @@ Moment = Annotated[datetime, AfterValidator(_moment)]
 Code2 = Annotated[str, StringConstraints(pattern=r"^[A-Z]{2}$")]
 Office = Annotated[str, StringConstraints(pattern=r"^[A-Z0-9-]{2,17}$")]
 Hs = Annotated[str, StringConstraints(pattern=r"^[0-9]{6,10}$")]
+HsPrefix = Annotated[str, StringConstraints(pattern=r"^[0-9]{2,10}$")]  # a chapter, heading...
 Ref = Annotated[str, StringConstraints(min_length=1, max_length=35)]
 Kg = Annotated[float, Field(ge=0, le=1e7)]
 Eur = Annotated[float, Field(ge=0, le=1e11)]
@@ -116,9 +117,14 @@ class Rif(_Payload):
     risk_area: Literal["financial", "security", "safety_health", "environment", "ipr", "cash"]
     description: str = Field(max_length=5000)
     indicators: list[str] = Field(default_factory=list, max_length=50)
-    hs_codes: list[Hs] = Field(default_factory=list, max_length=100)
+    hs_codes: list[HsPrefix] = Field(default_factory=list, max_length=100)
     urgency: Literal["routine", "urgent", "immediate"] = "routine"
     valid_until: Moment | None = None
+    modus_operandi: str = Field(default="", max_length=5000)
+    detection_technique: str = Field(default="", max_length=5000)
+    recommended_control: str = Field(default="", max_length=5000)
+    origin_country: Code2 | None = None
+    dispatch_country: Code2 | None = None
 
 
 class CommonProfile(_Payload):
@@ -128,7 +134,7 @@ class CommonProfile(_Payload):
     action: Literal["publish", "update", "withdraw"]
     version: int = Field(ge=1)
     document: dict[str, Any] | None = None  # the profile as its YAML source parses
-    reason: str | None = Field(default=None, max_length=1000)
+    reason: str | None = Field(default=None, max_length=2000)
 
 
 class MatchingFinding(_Payload):

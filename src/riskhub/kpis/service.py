@@ -19,7 +19,7 @@ from riskhub.db.tenancy import acting_for
 from riskhub.kpis import effectiveness, measures, pilot
 from riskhub.kpis.frame import read_parties
 from riskhub.profiles.models import RiskProfile
-from riskhub.profiles.service import shared_with
+from riskhub.profiles.service import active_common_codes, shared_with
 from riskhub.reference.parties import DECLARATION_OWNERS, SECRETARIAT_PARTY
 
 CROSS_PARTY_ROLES = frozenset({Role.SECRETARIAT, Role.RMWG})
@@ -113,7 +113,13 @@ def _active(engine: Engine, party: str) -> list[RiskProfile]:
             )
             .order_by(RiskProfile.party, RiskProfile.code)
         )
-        return [r for r in rows if r.party == party or shared_with(session, party, r)]
+        switched_on = active_common_codes(session=session, party=party)
+        # A common profile is reviewed for a Party only while that Party uses it.
+        return [
+            r
+            for r in rows
+            if r.party == party or (r.code in switched_on and shared_with(session, party, r))
+        ]
 
 
 def pilot_comparison(

@@ -4,7 +4,17 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from riskhub.db.base import Base, BigId
@@ -72,3 +82,24 @@ class NamedList(Base):
     sharing_group: Mapped[str | None] = mapped_column(String(60))
     version: Mapped[int] = mapped_column(Integer, default=1)
     updated_at: Mapped[datetime] = mapped_column(DateTime)
+
+
+class ProfileActivation(Base):
+    """A Party's own decision on a common profile: active at its borders, or declined and why.
+
+    A common profile (owned by the RMWG, party XS) judges a Party's declarations
+    only while that Party has it active here: adoption by the RMWG publishes it,
+    each administration still decides to switch it on (strategy S6).
+    """
+
+    __tablename__ = "profile_activations"
+    __table_args__ = (UniqueConstraint("party", "code"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    party: Mapped[str] = mapped_column(String(2))  # the deciding Party; tenant
+    code: Mapped[str] = mapped_column(String(40))  # the common profile's code
+    active: Mapped[bool] = mapped_column(Boolean)
+    version: Mapped[int] = mapped_column(Integer)  # the published version decided on
+    reason: Mapped[str] = mapped_column(Text, default="")
+    decided_by: Mapped[int | None] = mapped_column(BigId)
+    decided_at: Mapped[datetime] = mapped_column(DateTime)

@@ -16,11 +16,12 @@ from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution, Sharing, Tlp, visible_to
 from riskhub.access.models import SharingGroup, SharingGroupMember
+from riskhub.db import tenancy
 from riskhub.db.base import utcnow
 from riskhub.profiles.compiled import CompiledProfile, compile_profile
 from riskhub.profiles.document import ProfileDocument, read_library, read_profile
-from riskhub.profiles.models import NamedList, RiskProfile, RiskProfileVersion
-from riskhub.reference.parties import SECRETARIAT_PARTY
+from riskhub.profiles.models import NamedList, ProfileActivation, RiskProfile, RiskProfileVersion
+from riskhub.reference.parties import DECLARATION_OWNERS, SECRETARIAT_PARTY
 
 log = structlog.get_logger(__name__)
 STATUSES = ("draft", "active", "suspended")
@@ -147,8 +148,50 @@ def import_profiles(
             continue
         # A file of one profile is kept as written; a library gives each profile its own YAML.
         own = text if read.whole_file else _yaml(read.raw)
-        outcomes.append(_store(session, party, own, read.document, user_id, activate))
+        outcome = _store(session, party, own, read.document, user_id, activate)
+        outcomes.append(outcome)
+        if activate and party == SECRETARIAT_PARTY and outcome.version is not None:
+            # The operator loading common profiles with --activate (the starter
+            # library) switches them on for the Parties in scope; through the RMWG,
+            # each Party decides for itself (governance/common_profiles).
+            scope = read.document.scope.parties or sorted(DECLARATION_OWNERS)
+            pa = ProfileActivation
+            decided = set(session.scalars(select(pa.party).where(pa.code == outcome.code)))
+            for member in scope:
+                if member in decided:
+                    continue  # a Party's own decision (or a decline) is never overridden
+                set_activation(
+                    session=session, party=member, code=outcome.code or "", active=True,
+                    version=outcome.version, user_id=user_id,
+                    reason="activated when the operator loaded it with --activate",
+                )  # fmt: skip
     return outcomes
+
+
+def set_activation(
+    *, session: Session, party: str, code: str, active: bool, version: int, reason: str,
+    user_id: int | None,
+) -> ProfileActivation:  # fmt: skip
+    """Record ``party``'s decision to use a common profile at its borders (or not, and why)."""
+    with tenancy.switched(session, party):
+        row = session.scalars(
+            select(ProfileActivation).where(
+                ProfileActivation.party == party, ProfileActivation.code == code
+            )
+        ).first()
+        if row is None:
+            row = ProfileActivation(party=party, code=code)
+            session.add(row)
+        row.active, row.version, row.reason = active, version, reason
+        row.decided_by, row.decided_at = user_id, utcnow()
+        session.flush()
+    return row
+
+
+def active_common_codes(*, session: Session, party: str) -> frozenset[str]:
+    """Codes of the common profiles ``party`` has switched on at its borders."""
+    pa = ProfileActivation
+    return frozenset(session.scalars(select(pa.code).where(pa.party == party, pa.active)))
 
 
 def _yaml(raw: object) -> str:
@@ -308,14 +351,20 @@ def judges(profile: CompiledProfile, party: str, visible: bool) -> bool:
 
 
 def active_profiles(*, session: Session, party: str) -> list[CompiledProfile]:
-    """The active profiles that judge ``party``'s declarations, compiled; validity is per row."""
+    """The active profiles that judge ``party``'s declarations, compiled; validity is per row.
+
+    Common profiles (owned by the RMWG) count only where ``party`` activated them.
+    """
     compiled = []
     lists_of: dict[str, dict[str, NamedList]] = {}  # by owner: read once, not per profile
+    switched_on = active_common_codes(session=session, party=party)
     for row in session.scalars(
         select(RiskProfile).where(RiskProfile.status == "active").order_by(RiskProfile.id)
     ):
         if row.party not in (party, SECRETARIAT_PARTY):
             continue
+        if row.party == SECRETARIAT_PARTY and row.code not in switched_on:
+            continue  # published by the RMWG, not (or no longer) activated by this Party
         visible = row.party == party or shared_with(session, party, row)
         if not visible:
             continue

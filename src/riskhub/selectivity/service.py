@@ -33,7 +33,7 @@ from riskhub.profiles.compiled import CompiledProfile
 from riskhub.profiles.criteria.backends.derived import DERIVED
 from riskhub.profiles.document import Channel
 from riskhub.profiles.history import with_history
-from riskhub.profiles.models import NamedList, RiskProfile
+from riskhub.profiles.models import NamedList, ProfileActivation, RiskProfile
 from riskhub.reference.crossings import OFFICES
 from riskhub.registries.service import AeoRegister, aeo_register
 from riskhub.selectivity import budget, engine
@@ -326,7 +326,10 @@ def _lists_stamp(session: Session) -> tuple[Any, ...]:
     nl, member = NamedList, SharingGroupMember
     lists = tuple(session.execute(select(nl.id, nl.version, nl.distribution, nl.updated_at)).all())
     groups = tuple(session.execute(select(member.group_id, member.member)).all())
-    return (lists, groups)
+    # A Party switching a common profile on or off changes its set too.
+    pa = ProfileActivation
+    switched = tuple(session.execute(select(pa.party, pa.code, pa.active, pa.decided_at)).all())
+    return (lists, groups, switched)
 
 
 _COMPILED: dict[Any, list[CompiledProfile]] = {}

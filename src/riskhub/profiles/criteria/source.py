@@ -80,6 +80,9 @@ def load(text: str) -> Source:
     constructor = yaml.SafeLoader("")  # only its scalar constructors are used
 
     def scalar(node: yaml.Node, path: PathKey) -> Any:
+        if "\x00" in node.value:
+            # An escaped "\0" in YAML: no database keeps it as text, nor does a field hold it.
+            raise SourceError(_loc(node, path), "contains a NUL character, which is not text")
         if node.tag == _INT and _OCTAL.fullmatch(node.value):
             return node.value  # 0101 is the HS chapter as written, not YAML 1.1's octal 65
         try:

@@ -1,0 +1,1 @@
+"""Common risk profiles: proposed, voted, adopted, published, activated, reviewed."""

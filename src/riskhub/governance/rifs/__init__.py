@@ -1,0 +1,1 @@
+"""Risk Information Forms: raise, share, feedback."""
