@@ -15,7 +15,9 @@ from riskhub.declarations.routes import router as declarations_router
 from riskhub.exchange import schemas as exchange_schemas
 from riskhub.exchange.routes import router as exchange_router
 from riskhub.governance.common_profiles.routes import router as common_profiles_router
+from riskhub.governance.joint_actions.routes import router as joint_actions_router
 from riskhub.governance.rifs.routes import router as rifs_router
+from riskhub.governance.risks.routes import router as risks_router
 from riskhub.inspections.routes import feedback as feedback_router
 from riskhub.inspections.routes import protocols as checklists_router
 from riskhub.inspections.routes import router as inspections_router
@@ -54,6 +56,8 @@ def create_app() -> FastAPI:
     app.include_router(matching_router)
     app.include_router(rifs_router)
     app.include_router(common_profiles_router)
+    app.include_router(risks_router)
+    app.include_router(joint_actions_router)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

@@ -24,6 +24,7 @@ from riskhub.cli import (
     profiles,
     report,
     retention,
+    risks,
     select,
     serve,
     stats,
@@ -51,6 +52,7 @@ app.add_typer(model.app, name="model")
 app.add_typer(exchange.app, name="exchange")
 app.add_typer(match.app, name="match")
 app.add_typer(governance.app, name="governance")
+app.add_typer(risks.app, name="risks")
 app.command("kpi")(kpi.kpi)
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)

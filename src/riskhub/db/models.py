@@ -10,7 +10,9 @@ def load_all_models() -> None:
     import riskhub.declarations.models
     import riskhub.exchange.models
     import riskhub.governance.common_profiles.models
+    import riskhub.governance.joint_actions.models
     import riskhub.governance.rifs.models
+    import riskhub.governance.risks.models
     import riskhub.inspections.models
     import riskhub.matching.models
     import riskhub.profiles.models

@@ -1,0 +1,1 @@
+"""Joint enforcement actions: planned, validated by the RMWG, results, summary."""

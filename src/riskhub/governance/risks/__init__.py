@@ -1,0 +1,1 @@
+"""The risk register: risks, ratings, treatment, reviews, emerging threats."""
