@@ -25,6 +25,8 @@ from riskhub.kpis.routes import router as kpis_router
 from riskhub.matching.routes import router as matching_router
 from riskhub.profiles.routes import lists as lists_router
 from riskhub.profiles.routes import router as profiles_router
+from riskhub.registries.lpco.routes import router as lpco_router
+from riskhub.registries.routes import router as aeo_router
 from riskhub.selectivity.routes import offices as offices_router
 from riskhub.selectivity.routes import queue as queue_router
 from riskhub.selectivity.routes import router as selectivity_router
@@ -58,6 +60,8 @@ def create_app() -> FastAPI:
     app.include_router(common_profiles_router)
     app.include_router(risks_router)
     app.include_router(joint_actions_router)
+    app.include_router(aeo_router)
+    app.include_router(lpco_router)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

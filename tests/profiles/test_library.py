@@ -14,6 +14,7 @@ from riskhub.profiles.criteria import tree as t
 from riskhub.profiles.criteria.backends import PolarsBackend
 from riskhub.profiles.criteria.vocabulary import HISTORY_FIELDS, FieldType
 from riskhub.profiles.document import Channel, ProfileDocument, read_library, read_profile
+from riskhub.selectivity.engine import with_exchange_fields
 from riskhub.synth.generator import TrafficSpec, generate
 
 LIBRARY = resources.files("riskhub.profiles") / "library"
@@ -29,6 +30,7 @@ FILES = (
     "transit.yaml",
     "trader.yaml",
     "seed.yaml",
+    "lpco_registry.yaml",
 )
 THREATS_COVERED = {
     "undervaluation",
@@ -71,7 +73,8 @@ def traffic() -> pl.DataFrame:
             pl.lit(None, pl.Boolean if f.type is FieldType.BOOL else pl.Float64).alias(f.name)
             for f in HISTORY_FIELDS
         )
-    return with_seed(with_history(frame), exports)
+    # The LPCO registry fields stay unknown: only a decision checks LPCOs.
+    return with_exchange_fields(with_seed(with_history(frame), exports))
 
 
 def test_every_threat_area_has_its_file() -> None:

@@ -19,6 +19,7 @@ from riskhub.profiles.criteria.backends import PolarsBackend, SqlBackend
 from riskhub.profiles.criteria.vocabulary import INPUT_COLUMNS
 from riskhub.profiles.document import read_library
 from riskhub.profiles.history import with_history
+from riskhub.selectivity.engine import with_exchange_fields
 from riskhub.synth.generator import TrafficSpec, generate
 from tests.profiles.criteria.support import SCHEMA
 
@@ -38,6 +39,7 @@ def test_starter_library_in_postgresql_matches_polars(engine: Engine) -> None:
     traffic = generate(TrafficSpec(days=10, trucks_per_day=80))
     exports = traffic.filter(pl.col("direction") == "EXPORT")
     frame = with_seed(with_history(traffic), exports)  # the SEED profiles get real values too
+    frame = with_exchange_fields(frame)  # the LPCO registry fields, unknown here
     frame = frame.with_columns(pl.int_range(pl.len()).alias("row_no")).select(
         "row_no", *[pl.col(c).cast(SCHEMA[c]) for c in INPUT_COLUMNS]
     )

@@ -18,6 +18,7 @@ from riskhub.cli import (
     inspect,
     kpi,
     lists,
+    lpco,
     match,
     model,
     offices,
@@ -53,6 +54,7 @@ app.add_typer(exchange.app, name="exchange")
 app.add_typer(match.app, name="match")
 app.add_typer(governance.app, name="governance")
 app.add_typer(risks.app, name="risks")
+app.add_typer(lpco.app, name="lpco")
 app.command("kpi")(kpi.kpi)
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)

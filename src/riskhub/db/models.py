@@ -16,6 +16,7 @@ def load_all_models() -> None:
     import riskhub.inspections.models
     import riskhub.matching.models
     import riskhub.profiles.models
+    import riskhub.registries.lpco.models
     import riskhub.registries.models
     import riskhub.selectivity.models
     import riskhub.targeting.models  # noqa: F401

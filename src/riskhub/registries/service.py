@@ -19,6 +19,7 @@ from riskhub.db.upsert import insert_for
 from riskhub.logs import log
 from riskhub.reference.parties import DECLARATION_OWNERS, PARTY_CODES
 from riskhub.registries.models import AeoAuthorisation
+from riskhub.registries.recognition import recognitions_in_force
 from riskhub.registries.schemas import ImportResult, RowProblem
 
 AEO_KINDS = ("AEOC", "AEOS", "AEOF")  # customs simplifications, security and safety, both
@@ -257,31 +258,74 @@ def _date(value: str | None, field: str, problem: Callable[[str, str], None]) ->
         return None
 
 
-class AeoRegister:
-    """A Party's authorisations in memory, to ask "was this trader an AEO on that day?" fast."""
+@dataclass(frozen=True, slots=True)
+class Holding:
+    """A period in which a trader counts as an AEO for a Party, and on whose authority."""
 
-    def __init__(self, periods: dict[str, list[tuple[date, date | None]]]) -> None:
+    start: date
+    end: date | None
+    granted_by: str  # the Party whose authorisation it is
+    agreement: str | None = None  # the recognition agreement, for another Party's AEO
+
+    def covers(self, on: date) -> bool:
+        return self.start <= on and (self.end is None or on <= self.end)
+
+
+class AeoRegister:
+    """A Party's AEOs in memory (its own and those it recognises), asked per day, fast."""
+
+    def __init__(self, periods: dict[str, list[Holding]]) -> None:
         self._periods = periods
 
     def holds(self, trader: str | None, on: date) -> bool:
-        """Whether ``trader`` held a valid authorisation (any kind) on ``on``."""
-        return trader is not None and any(
-            start <= on and (end is None or on <= end)
-            for start, end in self._periods.get(trader, ())
-        )
+        """Whether ``trader`` counted as an AEO (own or recognised, any kind) on ``on``."""
+        return self.holding(trader, on) is not None
+
+    def holding(
+        self, trader: str | None, on: date, *, foreign_only: bool = False
+    ) -> Holding | None:
+        """The authorisation that made ``trader`` an AEO on ``on`` (the Party's own first)."""
+        if trader is None:
+            return None
+        found = [h for h in self._periods.get(trader, ()) if h.covers(on)]
+        if foreign_only:
+            found = [h for h in found if h.agreement is not None]
+        found.sort(key=lambda h: h.agreement is not None)
+        return found[0] if found else None
+
+    def on(self, day: date) -> dict[str, Holding]:
+        """Every trader counting as an AEO on ``day``, with the authorisation that makes it so."""
+        out = {}
+        for trader in self._periods:
+            found = self.holding(trader, day)
+            if found is not None:
+                out[trader] = found
+        return out
 
 
 def aeo_register(
     *, connection_or_session: Connection | Session, party: str,
     traders: Collection[str] | None = None,
 ) -> AeoRegister:  # fmt: skip
-    """``party``'s authorisations (of ``traders`` only, if given), for decisions on any day."""
+    """``party``'s AEOs (of ``traders`` only, if given): its own, and those of the Parties
+    it recognises for as long as the recognition runs, for decisions on any day."""
     a = AeoAuthorisation
-    periods: dict[str, list[tuple[date, date | None]]] = {}
-    query = select(a.trader, a.valid_from, a.valid_to).where(a.party == party)
+    agreements = recognitions_in_force(connection_or_session=connection_or_session, party=party)
+    granters = {party} | {code for r in agreements for code in r.parties}
+    query = select(a.party, a.trader, a.valid_from, a.valid_to).where(a.party.in_(granters))
     if traders is not None:
         query = query.where(a.trader.in_(sorted(traders)))
-    rows = connection_or_session.execute(query)
-    for trader, start, end in rows:
-        periods.setdefault(trader, []).append((start, end))
+    periods: dict[str, list[Holding]] = {}
+    for granter, trader, start, end in connection_or_session.execute(query):
+        if granter == party:
+            periods.setdefault(trader, []).append(Holding(start, end, granter))
+            continue
+        for r in agreements:
+            if granter not in r.parties:
+                continue
+            # Recognised only while both the authorisation and the agreement run.
+            first = max(start, r.valid_from)
+            last = min((d for d in (end, r.valid_to) if d is not None), default=None)
+            if last is None or first <= last:
+                periods.setdefault(trader, []).append(Holding(first, last, granter, r.reference))
     return AeoRegister(periods)

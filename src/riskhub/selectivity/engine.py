@@ -13,7 +13,7 @@ from collections.abc import Sequence
 import polars as pl
 
 from riskhub.profiles.compiled import CompiledProfile
-from riskhub.profiles.criteria.vocabulary import SEED_FIELDS, FieldType
+from riskhub.profiles.criteria.vocabulary import REGISTRY_FIELDS, SEED_FIELDS, FieldType
 
 KEY = ("party", "reference")
 # A polars query costs a few milliseconds to plan whatever its size; for the few rows of
@@ -36,8 +36,9 @@ def with_exchange_fields(frame: pl.DataFrame) -> pl.DataFrame:
     Unknown (null) is what no criterion matches, as for a declaration without
     an export to compare with; it keeps frames read without the exchange (a
     backtest of old data, a test) from failing on a profile that asks for them.
+    The LPCO registry fields are treated alike: only a decision checks LPCOs.
     """
-    missing = [f for f in SEED_FIELDS if f.name not in frame.columns]
+    missing = [f for f in (*SEED_FIELDS, *REGISTRY_FIELDS) if f.name not in frame.columns]
     return frame.with_columns(
         pl.lit(None, pl.Boolean if f.type is FieldType.BOOL else pl.String).alias(f.name)
         for f in missing

@@ -14,6 +14,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    false,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -45,6 +46,8 @@ class SelectivityDecision(Base):
     score: Mapped[float] = mapped_column(Float)
     random_control: Mapped[bool] = mapped_column(Boolean)
     aeo: Mapped[bool] = mapped_column(Boolean)
+    # An AEO (own or recognised) goes first in the officers' queue: priority passage (L7).
+    priority: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     reasons: Mapped[str] = mapped_column(Text)  # JSON: the profiles that fired, with sentences
     agencies: Mapped[str] = mapped_column(Text)  # JSON array
     checklist: Mapped[str] = mapped_column(Text)  # JSON array

@@ -51,6 +51,8 @@ class Candidate:
     fired: Sequence[int]
     model_score: float | None = None
     model_reasons: list[str] | None = None
+    exporter: str | None = None  # on an import, possibly a recognised foreign AEO
+    direction: str | None = None
 
 
 @dataclass
@@ -74,6 +76,8 @@ class Decision:
     budget: str | None = None
     # Set by the budget, never by a profile: random controls and profile reds stay.
     mandatory: bool = field(default=False, repr=False)
+    # Priority passage (L7): AEOs go first in the officers' queue, whatever the channel.
+    priority: bool = False
 
     def move_to(self, channel: Channel, why: str) -> None:
         """The office budget changes the channel and says why; customs takes part in any control."""
@@ -104,6 +108,7 @@ def decide(
     secret: bytes,
     model_version: str | None = None,
     set_version: str | None = None,
+    aeo_sentence: str | None = None,
 ) -> Decision:
     """The channel of one declaration before the office budget is applied."""
     reasons: list[dict[str, object]] = []
@@ -155,9 +160,11 @@ def decide(
             {"random": True, "rate": rate, "sentence": "Random control: the unbiased sample"}
         )
     if aeo:
+        sentence = aeo_sentence or "Authorised Economic Operator"
         reasons.append(
-            {"aeo": True, "sentence": "Authorised Economic Operator: priority, fewer controls"}
-        )
+            {"aeo": True, "priority": True,
+             "sentence": f"{sentence}: priority lane, fewer controls"}
+        )  # fmt: skip
     if channel is not Channel.GREEN and "customs" not in agencies:
         agencies.insert(0, "customs")
     return Decision(
@@ -178,4 +185,5 @@ def decide(
         profiles_version=set_version or profiles_version(profiles),
         model_version=model_version,
         mandatory=random_control,
+        priority=aeo,
     )

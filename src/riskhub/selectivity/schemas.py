@@ -22,6 +22,11 @@ class ReasonOut(BaseModel):
     rate: float | None = Field(None, description="the random control's rate at the draw")
     model: str | None = Field(None, description="the risk model version that scored it")
     aeo: bool | None = None
+    priority: bool | None = Field(None, description="priority passage of an AEO")
+    lpco: str | None = Field(None, description="the LPCO this reason is about, as cited")
+    item_no: int | None = Field(None, description="the goods item citing the LPCO")
+    problem: str | None = Field(None, description="the LPCO check it failed, e.g. expired")
+    drawn: float | None = Field(None, description="amount drawn from the LPCO's allowance")
 
 
 class DecisionOut(BaseModel):
@@ -36,6 +41,7 @@ class DecisionOut(BaseModel):
     score: float
     random_control: bool
     aeo: bool
+    priority: bool = Field(description="priority passage (AEO): first in the officers' queue")
     reasons: list[ReasonOut]
     agencies: list[str]
     checklist: list[str]
@@ -58,6 +64,7 @@ class DecisionOut(BaseModel):
             score=row.score,
             random_control=row.random_control,
             aeo=row.aeo,
+            priority=row.priority,
             reasons=[ReasonOut(**r) for r in json.loads(row.reasons)],
             agencies=json.loads(row.agencies),
             checklist=json.loads(row.checklist),

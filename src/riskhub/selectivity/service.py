@@ -35,10 +35,12 @@ from riskhub.profiles.document import Channel
 from riskhub.profiles.history import with_history
 from riskhub.profiles.models import NamedList, ProfileActivation, RiskProfile
 from riskhub.reference.crossings import OFFICES
+from riskhub.registries.lpco.checks import Checked
 from riskhub.registries.service import AeoRegister, aeo_register
 from riskhub.selectivity import budget, engine
 from riskhub.selectivity.models import OfficeSelectivity, SelectivityDecision
 from riskhub.selectivity.pipeline import Candidate, Decision, OfficeRates, decide, profiles_version
+from riskhub.selectivity.registries import add_lpco_reasons, aeo_status, check_lpcos
 from riskhub.selectivity.rows import between, item_rows, read_rows
 from riskhub.selectivity.scoring import Scorer
 from riskhub.settings import get_settings
@@ -123,6 +125,8 @@ def _candidates(
             "office",
             "lodged_at",
             DERIVED["trader"][0].alias("trader"),
+            "exporter",
+            "direction",
         )
         .unique(["party", "reference"], keep="first", maintain_order=True)
         .join(fired, on=["party", "reference"], how="left")
@@ -139,22 +143,29 @@ def _decide_frame(
     holders: AeoRegister,
     scorer: Scorer,
     secret: bytes,
+    checked: Checked,
 ) -> list[Decision]:
+    targets = checked.with_fields(targets)
     fired = engine.fired(targets, profiles_)
     candidates = _candidates(targets, fired, scorer.score(targets))
     set_version = profiles_version(profiles_)
-    return [
-        decide(
-            c,
-            profiles=profiles_,
-            rates=rates.get(c.office, OfficeRates()),
-            aeo=holders.holds(c.trader, c.lodged_at.date()),
-            secret=secret,
-            model_version=scorer.version,
-            set_version=set_version,
+    decisions = []
+    for c in candidates:
+        aeo, why = aeo_status(holders, c)
+        decisions.append(
+            decide(
+                c,
+                profiles=profiles_,
+                rates=rates.get(c.office, OfficeRates()),
+                aeo=aeo,
+                secret=secret,
+                model_version=scorer.version,
+                set_version=set_version,
+                aeo_sentence=why,
+            )
         )
-        for c in candidates
-    ]
+    add_lpco_reasons(decisions, checked)
+    return decisions
 
 
 def _store(session: Session | Any, decisions: Sequence[Decision]) -> None:
@@ -172,6 +183,7 @@ def _store(session: Session | Any, decisions: Sequence[Decision]) -> None:
             "score": d.score,
             "random_control": d.random_control,
             "aeo": d.aeo,
+            "priority": d.priority,
             "reasons": json.dumps(d.reasons, ensure_ascii=False),
             "agencies": json.dumps(d.agencies),
             "checklist": json.dumps(d.checklist, ensure_ascii=False),
@@ -284,6 +296,8 @@ def _decide_chunk(
             targets.select("declaration_id").unique(), on="declaration_id", how="anti"
         )
         holders = aeo_register(connection_or_session=conn, party=party)
+        # Allowances are drawn in this transaction, so they stand or fall with the decisions.
+        checked = check_lpcos(conn, party=party, targets=targets, now=utcnow())
         decisions = _decide_frame(
             with_seed(
                 with_history(targets, earlier), exits_for(session=conn, party=party, frame=targets)
@@ -293,6 +307,7 @@ def _decide_chunk(
             holders=holders,
             scorer=scorer,
             secret=hub_secret(),
+            checked=checked,
         )
         budget.apply_batch(decisions, rates=rates, stored=_stored_days(conn, party, start, end))
         _store(conn, decisions)
@@ -342,6 +357,19 @@ def decide_declarations(
     scorer = scorer or scorer_for(session=session, party=party)
     d, s = Declaration, SelectivityDecision
     targets = read_rows(session, item_rows(d.party == party, d.id.in_(ids)))
+    done = set(
+        session.execute(
+            select(s.declaration_id, s.declaration_version).where(s.declaration_id.in_(ids))
+        ).all()
+    )
+    # A version decided before keeps its decision: nothing is checked or drawn for it again.
+    if done:
+        decided = pl.DataFrame(
+            list(done), schema={"declaration_id": pl.Int64, "version": pl.Int64}, orient="row"
+        )
+        targets = targets.join(
+            decided, on=["declaration_id", "version"], how="anti", maintain_order="left"
+        )
     if not targets.height:
         return []
     first, last = targets["lodged_at"].min(), targets["lodged_at"].max()
@@ -359,7 +387,11 @@ def decide_declarations(
         )
     active = _cached_active(session, party)
     rates = office_rates(session=session, party=party)
-    holders = aeo_register(connection_or_session=session, party=party, traders=traders)
+    exporters = [t for t in targets["exporter"].unique() if t]
+    holders = aeo_register(
+        connection_or_session=session, party=party, traders={*traders, *exporters}
+    )
+    checked = check_lpcos(session, party=party, targets=targets, now=utcnow())
     decisions = _decide_frame(
         with_seed(
             with_history(targets, earlier), exits_for(session=session, party=party, frame=targets)
@@ -369,11 +401,7 @@ def decide_declarations(
         holders=holders,
         scorer=scorer,
         secret=hub_secret(),
-    )
-    done = set(
-        session.execute(
-            select(s.declaration_id, s.declaration_version).where(s.declaration_id.in_(ids))
-        ).all()
+        checked=checked,
     )
     fresh = [x for x in decisions if (x.declaration_id, x.version) not in done]
     # Each office's day so far and its score threshold are read once per (office, day),
@@ -490,7 +518,7 @@ def list_decisions(
     limit: int = 50,
     offset: int = 0,
 ) -> list[SelectivityDecision]:
-    """The work queue: decisions on current declaration versions, latest lodgement first.
+    """The work queue: decisions on current declaration versions, AEOs first, then latest.
 
     Officers see their offices only; another agency's officer only the decisions
     that notify their agency.
@@ -500,7 +528,8 @@ def list_decisions(
         select(s)
         .join(d, (d.id == s.declaration_id) & (d.version == s.declaration_version))
         .where(s.party == party, d.party == party)
-        .order_by(s.lodged_at.desc(), s.id.desc())
+        # Priority passage: AEOs' consignments first, then the latest lodged.
+        .order_by(s.priority.desc(), s.lodged_at.desc(), s.id.desc())
         .limit(limit)
         .offset(offset)
     )

@@ -31,6 +31,7 @@ class Origin(StrEnum):
     ROW = "row"  # derived from the row's own fields by every backend
     HISTORY = "history"  # derived from stored history before evaluation
     EXCHANGE = "exchange"  # matched against what another administration sent (SEED)
+    REGISTRY = "registry"  # checked against a registry when decided (LPCO)
 
 
 @dataclass(frozen=True, slots=True)
@@ -157,6 +158,25 @@ SEED_FIELDS: tuple[Field, ...] = (
     ),
 )
 
+# Filled by the LPCO checks when a declaration is decided; unknown (null) where an item
+# cites no LPCO, passes every check, or its Party keeps no LPCO registry.
+REGISTRY_FIELDS: tuple[Field, ...] = (
+    Field(
+        "lpco_problem",
+        T,
+        Origin.REGISTRY,
+        "the most severe LPCO check the item failed: revoked, suspended, unknown, expired, "
+        "not_yet_valid, holder_mismatch, outside_hs_scope, amount_not_declared, "
+        "allowance_exceeded",
+    ),
+    Field(
+        "lpco_problems",
+        L,
+        Origin.REGISTRY,
+        "every LPCO check the item failed (the same words as lpco_problem); test with contains",
+    ),
+)
+
 
 def _declared() -> tuple[Field, ...]:
     return tuple(
@@ -167,10 +187,10 @@ def _declared() -> tuple[Field, ...]:
 
 
 VOCABULARY: dict[str, Field] = {
-    f.name: f for f in (*_declared(), *ROW_FIELDS, *HISTORY_FIELDS, *SEED_FIELDS)
+    f.name: f for f in (*_declared(), *ROW_FIELDS, *HISTORY_FIELDS, *SEED_FIELDS, *REGISTRY_FIELDS)
 }
 LIST_KINDS: frozenset[str] = frozenset(k for f in VOCABULARY.values() if (k := f.list_kind))
-# The columns an evaluation frame must carry: declared, history and exchange fields.
+# The columns an evaluation frame must carry: declared, history, exchange and registry fields.
 INPUT_COLUMNS: tuple[str, ...] = tuple(
     f.name for f in VOCABULARY.values() if f.origin is not Origin.ROW
 )

@@ -1,0 +1,1 @@
+"""LPCO registry: licences, permits, certificates; checks and atomic drawdown."""
