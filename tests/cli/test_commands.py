@@ -92,10 +92,22 @@ def test_demo_runs_end_to_end_on_a_fresh_sqlite_file(
     assert "KPIs by channel, all Parties" in result.output
     assert "Random baseline and detection: random sample" in result.output
     assert "refused" not in result.output
+    # Governance and registries: a RIF through to a common profile used by three Parties,
+    # the risk register, and LPCO checks with a drawdown.
+    flat = " ".join(result.output.split())
+    assert "From a RIF to a common profile (CEFTA-RS-RIF-" in flat
+    assert (
+        "BA │ declined locally" in flat and "at work: feedback from the Parties' controls" in flat
+    )
+    assert "Risk register (RMWG)" in flat and "Operation Corridor X" in flat
+    assert "PHY-RS-DEMO-APPLES: 800 of 1,000 kg used" in flat
     # A second run adds nothing and fails on nothing (release times, inspections, decisions).
     rerun = runner.invoke(app, ["demo", "--days", "3", "--trucks-per-day", "50"])
     assert rerun.exit_code == 0, rerun.output
     assert "Officers at work" in rerun.output
+    assert (
+        "(done by an earlier run)" in rerun.output and "recorded by an earlier run" in rerun.output
+    )
     assert " 0 inspection results and 0 declarations" in " ".join(rerun.output.split())
     again = runner.invoke(app, ["stats", "--json"])
     assert orjson.loads(again.stdout)["declarations"] > 0

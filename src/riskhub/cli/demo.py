@@ -18,6 +18,7 @@ from riskhub.access import service as access
 from riskhub.access.models import User
 from riskhub.access.roles import Role
 from riskhub.audit import service as audit
+from riskhub.cli import demo_governance
 from riskhub.cli.common import console
 from riskhub.cli.demo_seed import seed_exchange
 from riskhub.cli.ingest import _progress
@@ -27,6 +28,7 @@ from riskhub.db.base import utcnow
 from riskhub.db.engine import get_admin_engine
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service
+from riskhub.governance.risks import demo as risks_demo
 from riskhub.kpis import service as kpis
 from riskhub.profiles import service as profiles
 from riskhub.reference.crossings import OFFICES
@@ -36,6 +38,7 @@ from riskhub.reference.parties import (
     SECRETARIAT_PARTY,
     party_name,
 )
+from riskhub.registries import demo as registries_demo
 from riskhub.registries.service import import_aeo
 from riskhub.selectivity import service as selectivity
 from riskhub.settings import get_settings
@@ -111,7 +114,23 @@ def demo(
     spec = TrafficSpec(days=days, seed=seed, trucks_per_day=trucks_per_day)
     _selectivity(engine, spec, settings.data_dir / "demo")
     _officers(engine, spec)
+    first = datetime.combine(spec.start, datetime.min.time())
+    months_end = first + timedelta(days=spec.days)
+    case_id = demo_governance.cycle(engine=engine, since=first, until=months_end)
+    title, *lines = risks_demo.show(engine=engine, since=first, until=months_end)
+    console.print(f"8. {title}")
+    for line in lines:
+        console.print(line, highlight=False)
     _with_model(engine, spec, settings.data_dir / "demo")
+    demo_governance.feedback(engine=engine, case_id=case_id, since=months_end,
+                             until=months_end + timedelta(days=MODEL_DAYS))  # fmt: skip
+    # After the model month: from here on, RS's declarations are checked against its LPCOs.
+    title, *lines = registries_demo.show(engine=engine, party="RS")
+    console.print(f"11. {title}")
+    for line in lines:
+        console.print(line, highlight=False)
+    # The officers work the consignments those decisions held, like the rest of the traffic.
+    officers.simulate(engine=engine, party="RS", owner=SECRETARIAT_PARTY, seed=spec.seed)
     seed_exchange(settings.data_dir / "demo" / "seed-hubs", seed=seed)
     tokens = _demo_users(engine)
     console.print("Demo users, one per role (API tokens valid 30 days; shown once):")
@@ -224,7 +243,7 @@ def _with_model(engine: Engine, spec: TrafficSpec, folder: Path) -> None:
     since = datetime.combine(spec.start, datetime.min.time())
     until = since + timedelta(days=spec.days)
     trained = Table("Party", "model", "held-out days from", "precision@10%", "AUC",
-                    title="7. Risk models retrained on the inspections, approved")  # fmt: skip
+                    title="9. Risk models retrained on the inspections, approved")  # fmt: skip
     for party in sorted(CEFTA_PARTIES):
         try:
             row, metrics = retrain(engine=engine, party=party, since=since, until=until,
@@ -253,7 +272,7 @@ def _with_model(engine: Engine, spec: TrafficSpec, folder: Path) -> None:
     parties = sorted(CEFTA_PARTIES)
     table = Table("CEFTA Parties", f"{spec.days} days, profiles only",
                   f"next {MODEL_DAYS} days, profiles + model",
-                  title="8. With and without the risk model")  # fmt: skip
+                  title="10. With and without the risk model")  # fmt: skip
     before = kpis.kpi_table(engine=engine, parties=parties, since=since, until=until, by=None)
     after = kpis.kpi_table(engine=engine, parties=parties, since=until, until=end, by=None)
     for label, pick in COMPARED:

@@ -96,7 +96,7 @@ def seed_exchange(folder: Path, *, seed: int, days: int = 14, trucks_per_day: in
         exchange_s = time.perf_counter() - exchange_began
         delivered = sum(_count(h, OutboxMessage.status == "delivered") for h in (rs, mk))
         console.print(
-            f"9. SEED+ between two hubs over HTTPS ({rs.url} and {mk.url}, each its own process, "
+            f"12. SEED+ between two hubs over HTTPS ({rs.url} and {mk.url}, each its own process, "
             f"database and Ed25519 key): {sent['queued']:,} pre-arrival exports and "
             f"{claims:,} VAT refund claims (from Serbia's tax administration) sent; "
             f"{delivered:,} signed messages delivered with verified receipts in {exchange_s:.1f} s "
