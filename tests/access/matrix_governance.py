@@ -20,6 +20,7 @@ from riskhub.access.roles import Permission
 from riskhub.db.base import utcnow
 from riskhub.db.tenancy import acting_for
 from riskhub.exchange.messages import CommonProfile
+from riskhub.exchange.messages import Rif as RifMessage
 from riskhub.exchange.models import ReceivedDocument
 from riskhub.governance.common_profiles import publication
 from riskhub.governance.common_profiles import service as cases
@@ -140,6 +141,23 @@ def _received(world: World, party: str) -> dict[str, Any]:
     return {"code": code}
 
 
+def _received_rif(world: World, party: str) -> dict[str, Any]:
+    """A RIF a partner hub (AL's) sent to ``party``."""
+    number = f"AL-RIF-2026-{next(world.counter):04d}"
+    payload = RifMessage(rif_id=number, title="Cigarettes", risk_area="financial",
+                         description="Cigarettes in sofas.", hs_codes=["9401"])  # fmt: skip
+    now = utcnow()
+    with acting_for(party), Session(world.engine) as session, session.begin():
+        session.add(
+            ReceivedDocument(
+                party=party, type="rif", sender_party="AL", origin_node="al-hub", key=number,
+                distribution="cefta", tlp="AMBER", forwardable=False,
+                payload=payload.model_dump_json(), sent_at=now, received_at=now,
+            )
+        )  # fmt: skip
+    return {"number": number}
+
+
 def _readable_case(world: World, party: str) -> dict[str, Any]:
     # A Party's draft is its own object; the Secretariat's "own" view is a proposed case.
     if party in CEFTA_PARTIES:
@@ -155,6 +173,11 @@ CASES: dict[tuple[str, str], Case] = {
     ("GET", "/api/v1/rifs"): Case(Permission.RIFS_READ, 200),
     ("POST", "/api/v1/rifs"): Case(Permission.RIFS_WRITE, 201, body=lambda w, p: _rif_body()),
     ("GET", "/api/v1/rifs/{rif_id}"): Case(Permission.RIFS_READ, 200, target=_own_draft_rif),
+    ("GET", "/api/v1/rifs/received"): Case(Permission.RIFS_READ, 200),
+    ("PUT", "/api/v1/rifs/received/{number}/feedback"): Case(
+        Permission.RIFS_WRITE, 200, target=_received_rif,
+        body=lambda w, p: {"control_done": False, "outcome": "no_controls"},
+    ),
     ("POST", "/api/v1/rifs/{rif_id}/share"): Case(
         Permission.RIFS_WRITE, 200, target=_own_draft_rif,
         body=lambda w, p: {"distribution": "cefta"},
@@ -225,6 +248,16 @@ def check_no_leak(path: str, party: str, payload: Any, engine: Engine) -> None:
                 assert all(o["name"] is None for o in r["operators"]), r
     if path == "/api/v1/common-profiles":
         assert all(r["status"] != "draft" or r["drafted_by_party"] == party for r in payload)
+    if path == "/api/v1/rifs/received":
+        with Session(engine) as session:
+            mine = set(
+                session.scalars(
+                    select(ReceivedDocument.key).where(
+                        ReceivedDocument.party == party, ReceivedDocument.type == "rif"
+                    )
+                )
+            )
+        assert {r["number"] for r in payload} <= mine
     if path == "/api/v1/common-profiles/received":
         codes = {r["code"] for r in payload}
         with Session(engine) as session:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
 from sqlalchemy import Engine, select
 from sqlalchemy.orm import Session
 
@@ -142,6 +143,22 @@ def test_a_relay_cannot_bring_back_an_older_version(engine: Engine) -> None:
     with Session(engine) as session:
         doc = session.execute(select(ReceivedDocument)).scalar_one()
     assert json.loads(doc.payload)["action"] == "withdraw" and doc.withdrawn_at is not None
+
+
+@pytest.mark.parametrize(
+    ("party", "rif_party", "receivers"),
+    [("AL", "RS", ["RS"]), ("MK", "MK", ["MK"]), ("MK", "RS", ["RS", "AL"])],
+)
+def test_rif_feedback_goes_back_to_the_originator_in_ones_own_name(
+    engine: Engine, app_engine: Engine, party: str, rif_party: str, receivers: list[str]
+) -> None:
+    register(engine, MK)
+    answer = {"rif_id": "RS-RIF-2026-0001", "rif_party": rif_party, "party": party,
+              "control_done": False, "outcome": "no_controls", "controls": 0, "detections": 0,
+              "given_at": NOW.isoformat()}  # fmt: skip
+    done = receive(engine=app_engine, identity=RS_HUB, source="t", now=NOW,
+                   tokens=[_to_rs(MK, answer, MessageType.RIF_FEEDBACK, receivers)])  # fmt: skip
+    assert _codes(done) == ["wrong_sender"]
 
 
 def test_only_the_rmwg_publishes_common_profiles(engine: Engine, app_engine: Engine) -> None:

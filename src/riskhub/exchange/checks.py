@@ -20,6 +20,7 @@ from riskhub.exchange.messages import (
     ExportDeclaration,
     InspectionReport,
     MatchingFinding,
+    RifFeedback,
     ScannerResult,
     VatRefundClaim,
     WeighbridgeMeasurement,
@@ -52,6 +53,11 @@ def sender_may_say(payload: BaseModel, party: str, receivers: Collection[str]) -
             # checks that its export really went there before keeping it.
             if party not in (payload.exit_party, payload.entry_party):
                 return f"{party} is neither side of the declarations the finding is about"
+        case RifFeedback():
+            if payload.party != party:
+                return f"{party} sent feedback in the name of {payload.party}"
+            if payload.rif_party == party or set(receivers) != {payload.rif_party}:
+                return "feedback on a RIF goes back to the Party that raised it, and only there"
         case CommonProfile():
             if party != SECRETARIAT_PARTY:
                 return f"{party} sent a common profile; only the RMWG ({SECRETARIAT_PARTY}) does"

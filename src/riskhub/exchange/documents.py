@@ -23,7 +23,7 @@ from riskhub.db.base import naive_utc
 from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration
 from riskhub.exchange.envelope import Origin, Rejected
-from riskhub.exchange.messages import CommonProfile, MatchingFinding, MessageType, key_of
+from riskhub.exchange.messages import CommonProfile, MatchingFinding, MessageType, Rif, key_of
 from riskhub.exchange.models import ReceivedDocument
 from riskhub.matching.models import MatchingFinding as FindingRow
 
@@ -45,7 +45,11 @@ def store(
     if isinstance(payload, MatchingFinding):
         _keep_finding(session, payload, party=party, origin=origin, sent_at=naive_utc(sent_at))
         return
-    withdrawn = now if isinstance(payload, CommonProfile) and payload.action == "withdraw" else None
+    withdrawn = None
+    if isinstance(payload, CommonProfile) and payload.action == "withdraw":
+        withdrawn = now
+    if isinstance(payload, Rif) and payload.status == "withdrawn":
+        withdrawn = now
     values = {
         "party": party,
         "type": type.value,

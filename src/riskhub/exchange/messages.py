@@ -45,6 +45,7 @@ class MessageType(StrEnum):
     ARRIVAL_CONFIRMATION = "arrival_confirmation"
     INSPECTION_REPORT = "inspection_report"
     RIF = "rif"
+    RIF_FEEDBACK = "rif_feedback"
     COMMON_PROFILE = "common_profile"
     MATCHING_FINDING = "matching_finding"
     WEIGHBRIDGE = "weighbridge_measurement"
@@ -125,6 +126,22 @@ class Rif(_Payload):
     recommended_control: str = Field(default="", max_length=5000)
     origin_country: Code2 | None = None
     dispatch_country: Code2 | None = None
+    status: Literal["shared", "withdrawn"] = "shared"  # a withdrawal is a new version
+
+
+class RifFeedback(_Payload):
+    """A receiving Party's feedback on a RIF, back to the Party that raised it (mandatory)."""
+
+    rif_id: str = Field(min_length=1, max_length=40)
+    rif_party: Code2
+    party: Code2
+    control_done: bool
+    outcome: Literal["no_controls", "no_irregularity", "irregularity", "seizure"]
+    controls: int = Field(ge=0, le=10_000_000)
+    detections: int = Field(ge=0, le=10_000_000)
+    value_detected_eur: Eur | None = None
+    comment: str = Field(default="", max_length=5000)
+    given_at: Moment
 
 
 class CommonProfile(_Payload):
@@ -198,6 +215,7 @@ PAYLOADS: dict[MessageType, type[_Payload]] = {
     MessageType.ARRIVAL_CONFIRMATION: ArrivalConfirmation,
     MessageType.INSPECTION_REPORT: InspectionReport,
     MessageType.RIF: Rif,
+    MessageType.RIF_FEEDBACK: RifFeedback,
     MessageType.COMMON_PROFILE: CommonProfile,
     MessageType.MATCHING_FINDING: MatchingFinding,
     MessageType.WEIGHBRIDGE: WeighbridgeMeasurement,
@@ -216,6 +234,8 @@ def key_of(kind: MessageType, payload: BaseModel) -> str:
             return ref
         case Rif(rif_id=key) | CommonProfile(code=key) | VatRefundClaim(claim_id=key):
             return key
+        case RifFeedback() as f:
+            return f"{f.rif_id}:{f.party}"
         case MatchingFinding() as f:
             entry = f"{f.entry_reference or ''}:{f.item_no or 0}"
             return f"{f.kind}:{f.exit_party}/{f.exit_reference}:{entry}"

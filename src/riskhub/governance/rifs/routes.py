@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, status
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, status
 from sqlalchemy.exc import IntegrityError
 
 from riskhub.access.principal import Principal, require
@@ -15,8 +15,15 @@ from riskhub.db.session import ReadSession, WriteSession
 from riskhub.governance.common_profiles import from_rif
 from riskhub.governance.common_profiles.routes import case_out, refused
 from riskhub.governance.common_profiles.schemas import CaseOut
-from riskhub.governance.rifs import service
-from riskhub.governance.rifs.schemas import FeedbackIn, FeedbackOut, RifIn, RifOut, SharingIn
+from riskhub.governance.rifs import partners, service
+from riskhub.governance.rifs.schemas import (
+    FeedbackIn,
+    FeedbackOut,
+    ReceivedRifOut,
+    RifIn,
+    RifOut,
+    SharingIn,
+)
 
 router = APIRouter(prefix="/api/v1/rifs", tags=["rifs"])
 Reader = Annotated[Principal, Depends(require(Permission.RIFS_READ))]
@@ -48,6 +55,26 @@ def raise_rif(body: RifIn, principal: Writer, session: WriteSession) -> dict[str
     except (service.RifError, IntegrityError) as error:
         raise refused(error) from error
     return _out(session, principal, row)
+
+
+@router.get("/received", response_model=list[ReceivedRifOut])
+def list_received(principal: Reader, session: ReadSession) -> list[dict[str, Any]]:
+    """RIFs partner hubs sent your Party, newest first, with when you answered each."""
+    return partners.received(session=session, party=principal.party)
+
+
+@router.put("/received/{number}/feedback", response_model=FeedbackOut)
+def feedback_on_received(
+    number: Annotated[str, Path(pattern=r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,39}$")],
+    body: FeedbackIn, principal: Writer, session: WriteSession,
+) -> Any:  # fmt: skip
+    """Send your feedback on a RIF a partner hub sent back to the Party that raised it."""
+    sent = partners.feedback_on_received(
+        session=session, party=principal.party, number=number, body=body, now=utcnow()
+    )
+    if sent is None:
+        raise HTTPException(status.HTTP_404_NOT_FOUND, "no such RIF received")
+    return sent
 
 
 @router.get("/{rif_id}", response_model=RifOut)

@@ -144,3 +144,26 @@ class RifOut(BaseModel):
     feedback_overdue: bool = Field(
         description="for a receiving Party: shared long enough ago and no feedback given yet"
     )
+
+
+class ReceivedRifOut(BaseModel):
+    """A RIF a partner hub sent (no operators travel), and when this Party answered it."""
+
+    number: str
+    from_party: str
+    status: str = Field(description="shared, or withdrawn by its originator")
+    title: str
+    risk_area: str
+    description: str
+    modus_operandi: str
+    indicators: list[str]
+    hs_codes: list[str]
+    origin_country: str | None
+    dispatch_country: str | None
+    detection_technique: str
+    recommended_control: str
+    urgency: str
+    valid_until: datetime | None
+    tlp: str
+    received_at: datetime
+    feedback_sent_at: datetime | None

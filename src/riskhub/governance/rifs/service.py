@@ -16,19 +16,17 @@ from typing import Any
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
-from riskhub.access.distribution import Distribution, Sharing, Tlp, audience, pseudonym
+from riskhub.access.distribution import Distribution, pseudonym
 from riskhub.access.models import SharingGroup, SharingGroupMember
 from riskhub.declarations.models import DeclarationItem
-from riskhub.exchange.keys import identity, partners
-from riskhub.exchange.messages import MessageType
-from riskhub.exchange.messages import Rif as RifMessage
-from riskhub.exchange.outbox import Outgoing, enqueue, pseudonym_key
+from riskhub.exchange.outbox import pseudonym_key
+from riskhub.governance.rifs import partners
 from riskhub.governance.rifs.models import Rif, RifFeedback
 from riskhub.governance.rifs.schemas import FeedbackIn, RifIn, SharingIn
 from riskhub.inspections.models import Inspection
 from riskhub.inspections.schemas import HIT_OUTCOMES
 from riskhub.profiles.service import shared_with
-from riskhub.reference.parties import CEFTA_PARTIES, EU_MEMBER_STATES
+from riskhub.reference.parties import CEFTA_PARTIES
 
 FEEDBACK_DAYS = 30  # receiving Parties answer within a month (EU practice for RIFs)
 
@@ -122,7 +120,7 @@ def share(
     row.sharing_group = sharing.group
     row.status, row.shared_at, row.updated_at = "shared", row.shared_at or now, now
     session.flush()
-    _send(session, row, now)
+    partners.send(session=session, row=row, now=now)
     return row
 
 
@@ -135,6 +133,8 @@ def withdraw(*, session: Session, party: str, rif_id: int, now: datetime) -> Rif
         raise RifError(f"{row.number} is already withdrawn")
     row.status, row.updated_at = "withdrawn", now
     session.flush()
+    if row.shared_at is not None:
+        partners.send(session=session, row=row, now=now)  # the partner hubs hear of it too
     return row
 
 
@@ -205,12 +205,18 @@ def feedback_from_inspections(
     )
 
 
-def feedback_of(*, session: Session, party: str, row: Rif) -> list[RifFeedback]:
-    """All feedback for the originator; a receiving Party sees its own only."""
+def feedback_of(*, session: Session, party: str, row: Rif) -> list[Any]:
+    """All feedback for the originator (partner hubs' too); a receiving Party sees its own."""
     query = select(RifFeedback).where(RifFeedback.rif_id == row.id).order_by(RifFeedback.party)
     if row.party != party:
         query = query.where(RifFeedback.party == party)
-    return list(session.scalars(query))
+        return list(session.scalars(query))
+    here = list(session.scalars(query))
+    given = {f.party for f in here}
+    sent = [
+        f for f in partners.feedback_sent_back(session=session, row=row) if f.party not in given
+    ]
+    return sorted([*here, *sent], key=lambda f: f.party)
 
 
 def expired(row: Rif, today: date) -> bool:
@@ -258,44 +264,3 @@ def usable(row: Rif, today: date, doing: str) -> None:
         raise RifError(f"{row.number} was withdrawn and cannot be {doing}")
     if expired(row, today):
         raise RifError(f"{row.number} expired on {row.valid_until} and cannot be {doing}")
-
-
-def _send(session: Session, row: Rif, now: datetime) -> int:
-    """Queue the RIF for the partner hubs of the Parties it is shared with (not those here)."""
-    me = identity()
-    if row.party not in me.parties:
-        return 0
-    group = frozenset(
-        p for p in (*CEFTA_PARTIES, *EU_MEMBER_STATES) if shared_with(session, p, row)
-    )
-    sharing = Sharing(row.party, Distribution(row.distribution), Tlp(row.tlp), group)
-    receivers = sorted(audience(sharing, (*CEFTA_PARTIES, *EU_MEMBER_STATES)) - me.parties)
-    nodes = partners(session=session)
-    if not receivers or not nodes:
-        return 0
-    payload = RifMessage(
-        rif_id=row.number,
-        title=row.title,
-        risk_area=row.risk_area,
-        description=row.description[:5000],
-        indicators=json.loads(row.indicators)[:50],
-        hs_codes=json.loads(row.hs_codes),
-        urgency=row.urgency,
-        valid_until=datetime.combine(row.valid_until, datetime.max.time()).replace(microsecond=0),
-        modus_operandi=row.modus_operandi,
-        recommended_control=row.recommended_control,
-        detection_technique=row.detection_technique,
-        origin_country=row.origin_country,
-        dispatch_country=row.dispatch_country,
-    )
-    message = Outgoing(
-        MessageType.RIF,
-        payload,
-        row.party,
-        receivers,
-        Distribution(row.distribution),
-        Tlp(row.tlp),
-        group,
-        version=row.updated_at.isoformat(),
-    )
-    return enqueue(session=session, identity=me, message=message, now=now, nodes=nodes)
