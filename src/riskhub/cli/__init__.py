@@ -8,6 +8,7 @@ import typer
 
 from riskhub import logs
 from riskhub.cli import (
+    actionplan,
     aeo,
     audit,
     db,
@@ -44,6 +45,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(aeo.app, name="aeo")
+app.add_typer(actionplan.app, name="actionplan")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(lists.app, name="lists")
 app.add_typer(offices.app, name="offices")
