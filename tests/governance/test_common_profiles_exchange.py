@@ -19,15 +19,13 @@ from riskhub.db.base import utcnow
 from riskhub.db.engine import engine_for
 from riskhub.db.tenancy import acting_for
 from riskhub.exchange import keys
-from riskhub.exchange.inbox import receive
-from riskhub.exchange.loopback import LoopbackHub, fresh_postgres
-from riskhub.exchange.models import OutboxMessage
+from riskhub.exchange.loopback import LoopbackHub
 from riskhub.governance.common_profiles import publication, received, service
 from riskhub.governance.common_profiles.service import LifecycleError
 from riskhub.profiles import service as profiles
 from riskhub.profiles.models import RiskProfile
 from riskhub.settings import get_settings
-from tests.conftest import TEST_DATABASE_URL
+from tests.governance import hubs
 from tests.governance.test_common_profiles import CODE, document
 
 HERE = ("XS", "RS", "AL", "BA", "ME", "MD", "XK")
@@ -43,11 +41,7 @@ def cefta_hub(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Engine:
 
 @pytest.fixture
 def mk_hub(tmp_path: Path) -> Iterator[LoopbackHub]:
-    app = admin = None
-    if TEST_DATABASE_URL:
-        app, admin = fresh_postgres(TEST_DATABASE_URL, "riskhub_test_mk_governance")
-    hub = LoopbackHub("mk-hub", ("MK",), tmp_path / "mk", database_url=app,
-                      admin_database_url=admin).prepare()  # fmt: skip
+    hub = hubs.mk_hub(tmp_path / "mk", "riskhub_test_mk_governance")
     yield hub
     hub.engine.dispose()
 
@@ -60,24 +54,6 @@ def _introduce(cefta: Engine, mk: LoopbackHub) -> None:
     with Session(mk.engine) as session, session.begin():
         keys.register(session=session, node="cefta-hub", parties=list(HERE),
                       public_key=me.public, url="https://cefta.test")  # fmt: skip
-
-
-def _deliver(cefta: Engine, mk: LoopbackHub) -> int:
-    """Hand what the CEFTA hub queued for MK's hub to it (the sender's job, done inline)."""
-    with Session(cefta) as session, session.begin():
-        rows = session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.receiver_node == "mk-hub", OutboxMessage.status == "pending"
-            )
-        ).all()
-        tokens = [r.token for r in rows]
-        for r in rows:
-            r.status = "delivered"
-    # As the API receives: the app's role, under row-level security on PostgreSQL.
-    done = receive(engine=engine_for(mk.app_url), identity=mk.identity(), tokens=tokens,
-                   source="test")  # fmt: skip
-    assert done.counts == {"applied": len(tokens)}, done.counts
-    return len(tokens)
 
 
 def _published(cefta: Engine, text: str) -> int:
@@ -106,7 +82,7 @@ def test_published_over_the_exchange_and_decided_at_the_other_hub(
 ) -> None:
     _introduce(cefta_hub, mk_hub)
     case_id = _published(cefta_hub, document())
-    assert _deliver(cefta_hub, mk_hub) == 1
+    assert hubs.deliver(cefta_hub, engine_for(mk_hub.app_url), mk_hub.identity(), "mk-hub") == 1
     with acting_for("MK"), Session(mk_hub.engine) as session:
         (got,) = received.received(session=session, party="MK")
     assert (got["code"], got["version"], got["active"], got["withdrawn"]) == (CODE, 1, False, False)
@@ -136,7 +112,7 @@ def test_published_over_the_exchange_and_decided_at_the_other_hub(
     with acting_for("AL"), Session(cefta_hub) as session, session.begin():
         service.adopt(session=session, party="AL", case_id=draft_id, user_id=None, now=now)
         publication.publish(session=session, party="AL", case_id=draft_id, user_id=None, now=now)
-    assert _deliver(cefta_hub, mk_hub) == 1
+    assert hubs.deliver(cefta_hub, engine_for(mk_hub.app_url), mk_hub.identity(), "mk-hub") == 1
     assert _judging_mk(mk_hub) == [(CODE, 45)]
 
     # The withdrawal stops it judging MK's declarations at once; it cannot be switched on again.
@@ -145,7 +121,7 @@ def test_published_over_the_exchange_and_decided_at_the_other_hub(
         assert case is not None
         publication.withdraw(session=session, party="ME", case=case, comment="obsolete",
                              user_id=None, now=utcnow())  # fmt: skip
-    assert _deliver(cefta_hub, mk_hub) == 1
+    assert hubs.deliver(cefta_hub, engine_for(mk_hub.app_url), mk_hub.identity(), "mk-hub") == 1
     assert _judging_mk(mk_hub) == []
     with acting_for("MK"), Session(mk_hub.engine) as session:
         (got,) = received.received(session=session, party="MK")

@@ -12,30 +12,24 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 
 from riskhub.db.base import utcnow
 from riskhub.db.engine import engine_for
 from riskhub.db.tenancy import acting_for
 from riskhub.exchange import keys
-from riskhub.exchange.inbox import receive
-from riskhub.exchange.loopback import LoopbackHub, fresh_postgres
-from riskhub.exchange.models import OutboxMessage
+from riskhub.exchange.loopback import LoopbackHub
 from riskhub.governance.rifs import partners, service
 from riskhub.governance.rifs.schemas import FeedbackIn, RifIn
 from riskhub.settings import get_settings
-from tests.conftest import TEST_DATABASE_URL
+from tests.governance import hubs
 from tests.governance.test_rifs import rif
 
 
 @pytest.fixture
 def mk_hub(tmp_path: Path) -> Iterator[LoopbackHub]:
-    app = admin = None
-    if TEST_DATABASE_URL:
-        app, admin = fresh_postgres(TEST_DATABASE_URL, "riskhub_test_mk_rifs")
-    hub = LoopbackHub("mk-hub", ("MK",), tmp_path / "mk", database_url=app,
-                      admin_database_url=admin).prepare()  # fmt: skip
+    hub = hubs.mk_hub(tmp_path / "mk", "riskhub_test_mk_rifs")
     yield hub
     hub.engine.dispose()
 
@@ -51,21 +45,6 @@ def speaking_as(monkeypatch: pytest.MonkeyPatch, node: str, parties: str, key: P
         get_settings.cache_clear()
         yield
     get_settings.cache_clear()
-
-
-def _deliver(sender: Engine, receiver: Engine, identity: keys.Identity, node: str) -> int:
-    with Session(sender) as session, session.begin():
-        rows = session.scalars(
-            select(OutboxMessage).where(
-                OutboxMessage.receiver_node == node, OutboxMessage.status == "pending"
-            )
-        ).all()
-        tokens = [r.token for r in rows]
-        for r in rows:
-            r.status = "delivered"
-    done = receive(engine=receiver, identity=identity, tokens=tokens, source="test")
-    assert done.counts == {"applied": len(tokens)}, done.counts
-    return len(tokens)
 
 
 def test_feedback_from_another_hub_reaches_the_originator(
@@ -85,7 +64,7 @@ def test_feedback_from_another_hub_reaches_the_originator(
             row = service.raise_rif(session=session, party="RS", body=RifIn(**rif(share=True)),
                                     user_id=None, now=utcnow())  # fmt: skip
             rif_id, number = row.id, row.number
-        assert _deliver(engine, mk_app, mk_hub.identity(), "mk-hub") == 1
+        assert hubs.deliver(engine, mk_app, mk_hub.identity(), "mk-hub") == 1
 
     with acting_for("MK"), Session(mk_app) as session:
         (got,) = partners.received(session=session, party="MK")
@@ -103,7 +82,7 @@ def test_feedback_from_another_hub_reaches_the_originator(
         with acting_for("MK"), Session(mk_app) as session:
             (got,) = partners.received(session=session, party="MK")
         assert got["feedback_sent_at"] is not None
-        assert _deliver(mk_hub.engine, app_engine, rs, "rs-hub") == 1
+        assert hubs.deliver(mk_hub.engine, app_engine, rs, "rs-hub") == 1
 
     with acting_for("RS"), Session(app_engine) as session:
         row = service.get_rif(session=session, party="RS", rif_id=rif_id)
@@ -115,7 +94,7 @@ def test_feedback_from_another_hub_reaches_the_originator(
     with speaking_as(monkeypatch, "rs-hub", "RS;AL", None):
         with acting_for("RS"), Session(engine) as session, session.begin():
             service.withdraw(session=session, party="RS", rif_id=rif_id, now=utcnow())
-        assert _deliver(engine, mk_app, mk_hub.identity(), "mk-hub") == 1
+        assert hubs.deliver(engine, mk_app, mk_hub.identity(), "mk-hub") == 1
     with acting_for("MK"), Session(mk_app) as session:
         (got,) = partners.received(session=session, party="MK")
     assert got["status"] == "withdrawn"

@@ -103,6 +103,15 @@ def profile_review(
     )
 
 
+def profile_at(
+    *, engine: Engine, party: str, name: str, since: datetime, until: datetime
+) -> dict[str, Any]:
+    """One profile's effectiveness row (OWNER/CODE) at one Party over [since, until)."""
+    frame = read_parties(engine=engine, parties=[party], since=since, until=until)
+    (row,) = effectiveness.review(frame, [effectiveness.ProfileRef(name, name)], today=until.date())
+    return row
+
+
 def _active(engine: Engine, party: str) -> list[RiskProfile]:
     with acting_for(party), Session(engine) as session:
         rows = session.scalars(

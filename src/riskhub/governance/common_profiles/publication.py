@@ -26,8 +26,7 @@ from riskhub.exchange.outbox import Outgoing, enqueue
 from riskhub.governance.common_profiles import service
 from riskhub.governance.common_profiles.models import CommonProfileCase
 from riskhub.governance.common_profiles.service import LifecycleError, record
-from riskhub.kpis import effectiveness
-from riskhub.kpis.frame import read_parties
+from riskhub.kpis import service as kpis
 from riskhub.profiles import service as profiles
 from riskhub.profiles.models import ProfileActivation
 from riskhub.reference.parties import CEFTA_PARTIES, SECRETARIAT_PARTY
@@ -231,11 +230,10 @@ def feedback(
         for a in local_decisions(session=session, code=case.code)
         if a.active and (parties is None or a.party in parties)
     ]
-    ref = effectiveness.ProfileRef(f"{SECRETARIAT_PARTY}/{case.code}", case.title)
+    name = f"{SECRETARIAT_PARTY}/{case.code}"
     out = []
     for member in users:
-        frame = read_parties(engine=engine, parties=[member], since=since, until=until)
-        (row,) = effectiveness.review(frame, [ref], today=until.date())
+        row = kpis.profile_at(engine=engine, party=member, name=name, since=since, until=until)
         out.append(
             {
                 "party": member,

@@ -13,7 +13,7 @@ import json
 from datetime import date, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import and_, func, or_, select
 from sqlalchemy.orm import Session
 
 from riskhub.access.distribution import Distribution, pseudonym
@@ -96,7 +96,12 @@ def get_rif(*, session: Session, party: str, rif_id: int) -> Rif | None:
 
 def list_rifs(*, session: Session, party: str, limit: int = 200) -> list[Rif]:
     """The RIFs ``party`` raised or received, newest first."""
-    rows = session.scalars(select(Rif).order_by(Rif.raised_at.desc(), Rif.id.desc()))
+    # Only own RIFs and shared, non-"own" ones can qualify: the database drops the rest
+    # before the exact distribution rule looks at each.
+    mine_or_shared = or_(Rif.party == party, and_(Rif.status != "draft", Rif.distribution != "own"))
+    rows = session.scalars(
+        select(Rif).where(mine_or_shared).order_by(Rif.raised_at.desc(), Rif.id.desc())
+    )
     out = []
     for row in rows:
         if row.party == party or (row.status != "draft" and shared_with(session, party, row)):

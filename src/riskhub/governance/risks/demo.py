@@ -16,8 +16,7 @@ from riskhub.governance.risks import candidates, service
 from riskhub.governance.risks.heatmap import lines as heatmap_lines
 from riskhub.governance.risks.models import Risk
 from riskhub.governance.risks.schemas import CandidateIn, RiskIn
-from riskhub.kpis import effectiveness
-from riskhub.kpis.frame import read_parties
+from riskhub.kpis import service as kpis
 from riskhub.profiles.backtest import backtest
 from riskhub.profiles.models import RiskProfile
 from riskhub.reference.parties import SECRETARIAT_PARTY
@@ -186,11 +185,10 @@ def _joint_action(engine: Engine, cigarettes: Risk, since: datetime, until: date
         )
     # Each participant reports what its own controls with the action's profile found; the
     # demo's traffic is months old, so its last 30 days stand in for the action's weeks.
-    ref = effectiveness.ProfileRef(f"{SECRETARIAT_PARTY}/{ACTION_PROFILE}", "excise")
+    name = f"{SECRETARIAT_PARTY}/{ACTION_PROFILE}"
     since = max(since, until - timedelta(days=30))
     for party in PARTICIPANTS:
-        frame = read_parties(engine=engine, parties=[party], since=since, until=until)
-        (found,) = effectiveness.review(frame, [ref], today=until.date())
+        found = kpis.profile_at(engine=engine, party=party, name=name, since=since, until=until)
         result = ReportIn(
             controls=found["inspected"],
             detections=found["hits"],
