@@ -54,7 +54,7 @@ async def current_principal(
     """The caller, or 401 when the request carries no valid token."""
     if credentials is None or credentials.scheme.lower() != "bearer":
         raise _unauthorized()
-    principal = await run_in_threadpool(_authenticate, credentials.credentials)
+    principal = await run_in_threadpool(authenticate_token, credentials.credentials)
     if principal is None:
         raise _unauthorized()
     # Async, so that these reach the route and the transactions it begins.
@@ -63,7 +63,8 @@ async def current_principal(
     return principal
 
 
-def _authenticate(token: str) -> Principal | None:
+def authenticate_token(token: str) -> Principal | None:
+    """The user behind ``token`` (for the API and the pages alike); None if it is not valid."""
     from sqlalchemy.orm import Session
 
     from riskhub.access import service, tokens

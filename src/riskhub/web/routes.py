@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 from starlette.concurrency import run_in_threadpool
 
-from riskhub.access.principal import Principal, _authenticate
+from riskhub.access.principal import Principal, authenticate_token
 from riskhub.access.roles import Permission, allows
 from riskhub.actionplan import activities, measures
 from riskhub.audit import service as audit
@@ -36,7 +36,7 @@ def login_form(request: Request) -> Response:
 @router.post("/login", response_model=None)
 async def login(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
     """Check the token as the API does; on success the session cookie is set."""
-    principal = await run_in_threadpool(_authenticate, token.strip())
+    principal = await run_in_threadpool(authenticate_token, token.strip())
     await run_in_threadpool(
         audit.append, engine=get_engine(), party=principal.party if principal else None,
         actor=principal.describe() if principal else "anonymous", action="web.login",

@@ -11,7 +11,7 @@ from __future__ import annotations
 from fastapi import Request
 from starlette.concurrency import run_in_threadpool
 
-from riskhub.access.principal import Principal, _authenticate
+from riskhub.access.principal import Principal, authenticate_token
 from riskhub.db import tenancy
 
 COOKIE = "riskhub_session"
@@ -22,7 +22,7 @@ async def signed_in(request: Request) -> Principal | None:
     token = request.cookies.get(COOKIE)
     if not token or len(token) > 200:
         return None
-    principal = await run_in_threadpool(_authenticate, token)
+    principal = await run_in_threadpool(authenticate_token, token)
     if principal is not None:
         tenancy.set_party(principal.party)
     return principal
