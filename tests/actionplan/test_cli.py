@@ -23,7 +23,7 @@ def test_show_lists_every_activity_with_the_measured_kpis(engine: Engine) -> Non
     rows = orjson.loads(shown.stdout)
     assert [r["code"] for r in rows] == [a.code for a in activities.load()]
     measured = {r["code"]: r["measured"] for r in rows if r["measured"]}
-    assert sorted(measured) == ["L4", "L7", "M1", "M5", "S11", "S6", "S9"]
+    assert sorted(measured) == ["L4", "L7", "M1", "M5", "S10", "S11", "S6", "S9"]
     assert measured["L7"] == {"code": "L7", "value": 0, "target": 300, "unit": "count",
                               "how": measured["L7"]["how"], "met": False}  # fmt: skip
 
@@ -39,3 +39,15 @@ def test_seed_writes_the_plan_from_the_strategy(tmp_path: Path) -> None:
     bad.write_text("no plan\n")
     refused = runner.invoke(app, ["actionplan", "seed", str(bad), "--out", str(out)])
     assert refused.exit_code == 1 and "ACTION PLAN" in refused.output
+
+
+def test_reviews_are_taken_once_and_compared(engine: Engine) -> None:
+    assert runner.invoke(app, ["actionplan", "review", "2026-H1"]).exit_code == 0
+    again = runner.invoke(app, ["actionplan", "review", "2026-H1"])
+    assert again.exit_code == 1 and "already taken" in again.output
+    assert "written like 2026-H2" in runner.invoke(app, ["actionplan", "review", "H1"]).output
+    assert runner.invoke(app, ["actionplan", "review", "2026-H2"]).exit_code == 0
+    shown = runner.invoke(app, ["actionplan", "compare", "2026-H1", "2026-H2"])
+    assert shown.exit_code == 0 and "S14" in shown.output and "+0" in shown.output
+    missing = runner.invoke(app, ["actionplan", "compare", "2025-H2", "2026-H2"])
+    assert missing.exit_code == 1 and "no review taken for 2025-H2" in missing.output

@@ -29,7 +29,7 @@ def _lodge(engine: Engine, party: str) -> None:
 def test_an_empty_hub_meets_no_target(app_engine: Engine) -> None:
     found = measure_all(engine=app_engine, today=DAY)
     assert {code: m.value for code, m in found.items()} == {
-        "S6": 0.0, "S9": 0, "M1": 0, "S11": 0, "L4": 0.0, "L7": 0, "M5": 0,
+        "S6": 0.0, "S9": 0, "M1": 0, "S10": 0, "S11": 0, "L4": 0.0, "L7": 0, "M5": 0,
     }  # fmt: skip
     assert not any(m.met for m in found.values())
 
@@ -55,3 +55,27 @@ def test_participation_selectivity_and_reports_are_counted(
     # Decisions older than the window no longer count as selectivity at work.
     later = measure_all(engine=app_engine, today=date(2026, 12, 1))
     assert later["S9"].value == 0 and later["L4"].value == round(4 / 7, 4)
+
+
+def _received(engine: Engine, party: str, sender: str, kind: str, key: str, on: datetime) -> None:
+    with acting_for(party), Session(engine) as session, session.begin():
+        session.add(
+            ReceivedDocument(
+                party=party, type=kind, sender_party=sender, origin_node="eu", key=key,
+                distribution="group", tlp="AMBER", forwardable=False, payload="{}",
+                sent_at=on, received_at=on,
+            )
+        )  # fmt: skip
+
+
+def test_s10_counts_the_crossings_with_an_eu_member_state_exchanging_pre_arrival_data(
+    engine: Engine, app_engine: Engine
+) -> None:
+    june = datetime(2026, 6, 2)
+    _received(engine, "RS", "HU", "export_declaration", "HU-1", june)  # Horgoš–Röszke
+    _received(engine, "BA", "HR", "export_declaration", "HR-1", june)  # Gradiška–Stara Gradiška
+    _received(engine, "BA", "MK", "export_declaration", "MK-1", june)  # not an EU MS
+    _received(engine, "ME", "HR", "inspection_report", "HR-2", june)  # not pre-arrival data
+    found = measure_all(engine=app_engine, today=DAY)
+    assert (found["S10"].value, found["S10"].met) == (2, False)  # six crossings needed
+    assert measure_all(engine=app_engine, today=date(2026, 12, 1))["S10"].value == 0

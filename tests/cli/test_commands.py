@@ -101,6 +101,8 @@ def test_demo_runs_end_to_end_on_a_fresh_sqlite_file(
     )
     assert "Risk register (RMWG)" in flat and "Operation Corridor X" in flat
     assert "PHY-RS-DEMO-APPLES: 800 of 1,000 kg used" in flat
+    assert "Action Plan tracker (S5)" in flat and "S9 0% → 30% (reported by AL, MK, RS)" in flat
+    assert "http://127.0.0.1:8000/ and sign in" in flat
     # A second run adds nothing and fails on nothing (release times, inspections, decisions).
     rerun = runner.invoke(app, ["demo", "--days", "3", "--trucks-per-day", "50"])
     assert rerun.exit_code == 0, rerun.output
@@ -109,5 +111,6 @@ def test_demo_runs_end_to_end_on_a_fresh_sqlite_file(
         "(done by an earlier run)" in rerun.output and "recorded by an earlier run" in rerun.output
     )
     assert " 0 inspection results and 0 declarations" in " ".join(rerun.output.split())
+    assert "progress reports and reviews recorded by an earlier run" in rerun.output
     again = runner.invoke(app, ["stats", "--json"])
     assert orjson.loads(again.stdout)["declarations"] > 0

@@ -45,6 +45,9 @@ class Permission(StrEnum):
     REGISTRIES_READ = "registries:read"  # AEO and LPCO registries of one's Party
     AEO_MANAGE = "aeo:manage"  # authorisations and mutual recognition agreements
     LPCO_ISSUE = "lpco:issue"  # an issuing agency creates, suspends, revokes its LPCOs
+    # The Action Plan tracker (S5): every signed-in user reads it.
+    ACTIONPLAN_REPORT = "actionplan:report"  # report one's Party's progress, with evidence
+    ACTIONPLAN_REVIEW = "actionplan:review"  # take the semi-annual review snapshot
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -83,6 +86,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.JOINT_ACTIONS_WRITE,
             Permission.REGISTRIES_READ,
             Permission.AEO_MANAGE,
+            Permission.ACTIONPLAN_REPORT,
         }
     ),
     Role.PARTY_ADMIN: frozenset(
@@ -91,6 +95,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.DECLARATIONS_READ,
             Permission.USERS_MANAGE,
             Permission.EXCHANGE_READ,
+            Permission.ACTIONPLAN_REPORT,
         }
     ),
     # The RMWG reviews the profiles shared with it and decides on common ones;
@@ -105,11 +110,19 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.RMWG_DECIDE,
             Permission.COMMON_PROFILES_DRAFT,
             Permission.RISKS_WRITE,
+            Permission.ACTIONPLAN_REPORT,
         }
     ),
     # The Secretariat follows governance (adoption, register, joint actions) as
     # aggregates; it reads no RIF, which can name operators.
-    Role.SECRETARIAT: frozenset({Permission.AGGREGATES_READ, Permission.GOVERNANCE_READ}),
+    Role.SECRETARIAT: frozenset(
+        {
+            Permission.AGGREGATES_READ,
+            Permission.GOVERNANCE_READ,
+            Permission.ACTIONPLAN_REPORT,
+            Permission.ACTIONPLAN_REVIEW,
+        }
+    ),
     # Other agencies see the decisions that notify them (never the declarations as such)
     # and record their own controls of those consignments.
     Role.AGENCY_OFFICER: frozenset(

@@ -22,7 +22,8 @@ from riskhub.exchange.messages import MessageType
 from riskhub.exchange.models import OutboxMessage, ReceivedDocument
 from riskhub.governance.common_profiles.publication import adoption
 from riskhub.kpis.aeo import priority_passage
-from riskhub.reference.parties import CEFTA_PARTIES
+from riskhub.reference.crossings import CROSSINGS
+from riskhub.reference.parties import CEFTA_PARTIES, EU_MEMBER_STATES
 from riskhub.selectivity.models import SelectivityDecision
 from riskhub.targeting.models import RiskModelVersion
 
@@ -62,6 +63,10 @@ def measure_all(*, engine: Engine, today: date | None = None) -> dict[str, Measu
                 f"offices that decided declarations by risk in the last {WINDOW_DAYS} days"),
         Measure("M1", len(set().union(*offices.values())), 5, "count",
                 f"offices that decided declarations by risk in the last {WINDOW_DAYS} days"),
+        Measure("S10", sum(len(c) for c in _per_party(
+            engine, parties, lambda s, p: _eu_prearrival_crossings(s, p, since, until)).values()),
+                6, "count", "crossings with an EU Member State whose two administrations "
+                f"exchanged pre-arrival data in the last {WINDOW_DAYS} days"),
         Measure("S11", len(reporting & CEFTA_PARTIES.keys()), 1, "count",
                 "CEFTA administrations whose inspection results went out as reports"),
         Measure("L4", _share(_per_party(engine, parties, _declares)), 0.5, "share",
@@ -96,6 +101,29 @@ def _selecting_offices(session: Session, party: str, since: datetime, until: dat
         .where(d.party == party, d.lodged_at >= since, d.lodged_at < until)
     )
     return set(session.scalars(query))
+
+
+def _eu_prearrival_crossings(
+    session: Session, party: str, since: datetime, until: datetime
+) -> set[str]:
+    """``party``'s crossings facing an EU Member State it exchanged pre-arrival data with."""
+    export = MessageType.EXPORT_DECLARATION.value
+    o, r = OutboxMessage, ReceivedDocument
+    to_eu = session.scalars(
+        select(o.audience).distinct().where(o.party == party, o.type == export,
+                                            o.created_at >= since, o.created_at < until)
+    )  # fmt: skip
+    from_eu = session.scalars(
+        select(r.sender_party).distinct().where(r.party == party, r.type == export,
+                                                r.received_at >= since, r.received_at < until)
+    )  # fmt: skip
+    exchanged = {a for row in to_eu for a in row.split(";")} | set(from_eu)
+    partners = exchanged & EU_MEMBER_STATES.keys()
+    return {
+        c.name for c in CROSSINGS
+        for ours, theirs in ((c.a, c.b), (c.b, c.a))
+        if ours.party == party and theirs.party in partners
+    }  # fmt: skip
 
 
 def _inspection_reporters(session: Session, party: str) -> set[str]:

@@ -10,7 +10,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import (
     Ed25519PrivateKey,
     Ed25519PublicKey,
 )
-from sqlalchemy import Connection, Engine, insert, select, text, update
+from sqlalchemy import Connection, Engine, func, insert, select, text, update
 from sqlalchemy.orm import Session
 
 from riskhub.audit import keys
@@ -249,3 +249,32 @@ def list_records(*, session: Session, party: str, limit: int = 100) -> list[Audi
             .limit(limit)
         )
     )
+
+
+def records_page(
+    *, session: Session, party: str, action: str | None = None, since: datetime | None = None,
+    until: datetime | None = None, limit: int = 50, offset: int = 0,
+) -> tuple[list[AuditRecord], int]:  # fmt: skip
+    """A page of ``party``'s chain, newest first, filtered; and how many records match."""
+    r = AuditRecord
+    where = [r.party == party]
+    if action:
+        where.append(r.action.startswith(action, autoescape=True))
+    if since is not None:
+        where.append(r.at >= since)
+    if until is not None:
+        where.append(r.at < until)
+    rows = session.scalars(
+        select(r).where(*where).order_by(r.seq.desc()).limit(limit).offset(offset)
+    )
+    total = session.scalar(select(func.count()).select_from(r).where(*where))
+    return list(rows), int(total or 0)
+
+
+def verify_party(*, session: Session, party: str) -> Verification:
+    """Check ``party``'s chain alone (all its auditors may read): links, hashes and checkpoints."""
+    result = Verification(chains=1)
+    problem = _verify_chain(session, party, hub_key().public_key(), result)
+    if problem:
+        result.problems.append(problem)
+    return result

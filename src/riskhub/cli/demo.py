@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from riskhub.access import service as access
 from riskhub.access.models import User
 from riskhub.access.roles import Role
+from riskhub.actionplan import demo as tracker_demo
 from riskhub.audit import service as audit
 from riskhub.cli import demo_governance
 from riskhub.cli.common import console
@@ -132,6 +133,10 @@ def demo(
     # The officers work the consignments those decisions held, like the rest of the traffic.
     officers.simulate(engine=engine, party="RS", owner=SECRETARIAT_PARTY, seed=spec.seed)
     seed_exchange(settings.data_dir / "demo" / "seed-hubs", seed=seed)
+    title, *lines = tracker_demo.show(engine=engine)
+    console.print(f"13. {title}")
+    for line in lines:
+        console.print(line, highlight=False)
     tokens = _demo_users(engine)
     console.print("Demo users, one per role (API tokens valid 30 days; shown once):")
     for (role, party, name), token in tokens.items():
@@ -139,8 +144,11 @@ def demo(
         typer.echo(f"  {role.value:<15} {party}  {name:<17} {token}")
     analyst = tokens[(Role.ANALYST, "RS", "demo-analyst")]
     console.print(
-        "Next: [bold]riskhub serve[/] starts the API (OpenAPI at http://127.0.0.1:8000/docs). "
-        "Then, as Serbia's analyst:"
+        "Next: [bold]riskhub serve[/] starts the pages and the API. Open "
+        "http://127.0.0.1:8000/ and sign in with one of the tokens above: the officer's work "
+        "queue, the analyst's KPIs, profiles and models, the RMWG's common profiles, the "
+        "Secretariat's Action Plan dashboard. OpenAPI is at http://127.0.0.1:8000/docs; "
+        "as Serbia's analyst:"
     )
     typer.echo(
         f"  curl -H 'Authorization: Bearer {analyst}' "

@@ -6,6 +6,7 @@ from __future__ import annotations
 def load_all_models() -> None:
     """Import each feature's tables; add new feature packages here."""
     import riskhub.access.models
+    import riskhub.actionplan.models
     import riskhub.audit.models
     import riskhub.declarations.models
     import riskhub.exchange.models
@@ -19,4 +20,5 @@ def load_all_models() -> None:
     import riskhub.registries.lpco.models
     import riskhub.registries.models
     import riskhub.selectivity.models
-    import riskhub.targeting.models  # noqa: F401
+    import riskhub.targeting.models
+    import riskhub.web.models  # noqa: F401

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -103,3 +105,47 @@ def received(
         )
         for r in rows.scalars()
     ]
+
+
+FAILED = ("rejected", "expired")  # outbox statuses that will not be sent again
+
+
+@dataclass(frozen=True, slots=True)
+class Monitor:
+    """A Party's traffic for the monitor page: counts, per day, the latest, and the failures."""
+
+    by_type: list[tuple[str, str, str, int]]  # direction (out, in), type, status, messages
+    per_day: list[tuple[str, str, str, int]]  # day (YYYY-MM-DD), direction, status, messages
+    latest_out: list[OutboxMessage]
+    latest_in: list[InboxMessage]
+    failures: list[OutboxMessage]  # refused, expired, or still retrying after failed attempts
+
+
+def monitor(*, session: Session, party: str, since: datetime, limit: int = 100) -> Monitor:
+    """``party``'s messages out and in: by type and status, per day since ``since``, the latest."""
+    o, i = OutboxMessage, InboxMessage
+    # Always on the sending Party: row-level security also shows the rows a Party may pull.
+    mine_out, mine_in = o.party == party, i.party == party
+    by_type = _grouped(session, "out", mine_out, o.type, o.status)
+    by_type += _grouped(session, "in", mine_in, i.type, i.status)
+    out_day, in_day = func.date(o.created_at), func.date(i.received_at)
+    per_day = _grouped(session, "out", mine_out & (o.created_at >= since), out_day, o.status)
+    per_day += _grouped(session, "in", mine_in & (i.received_at >= since), in_day, i.status)
+    failing = o.status.in_(FAILED) | ((o.status == "pending") & (o.attempts > 0))
+    newest_out = select(o).where(mine_out).order_by(o.id.desc()).limit(limit)
+    return Monitor(
+        by_type=sorted(by_type),
+        per_day=sorted((day, direction, status, n) for direction, day, status, n in per_day),
+        latest_out=list(session.scalars(newest_out)),
+        latest_in=list(
+            session.scalars(select(i).where(mine_in).order_by(i.id.desc()).limit(limit))
+        ),
+        failures=list(session.scalars(newest_out.where(failing))),
+    )
+
+
+def _grouped(
+    session: Session, direction: str, where: Any, first: Any, second: Any
+) -> list[tuple[str, str, str, int]]:
+    query = select(first, second, func.count()).where(where).group_by(first, second)
+    return [(direction, str(a), str(b), int(n)) for a, b, n in session.execute(query)]

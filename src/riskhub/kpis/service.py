@@ -11,7 +11,8 @@ from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, select
+import polars as pl
+from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 
 from riskhub.access.roles import Role
@@ -21,6 +22,7 @@ from riskhub.kpis.frame import read_parties
 from riskhub.profiles.models import RiskProfile
 from riskhub.profiles.service import active_common_codes, shared_with
 from riskhub.reference.parties import DECLARATION_OWNERS, SECRETARIAT_PARTY
+from riskhub.selectivity.models import SelectivityDecision
 
 CROSS_PARTY_ROLES = frozenset({Role.SECRETARIAT, Role.RMWG})
 MIN_GROUP = 10  # declarations: smaller groups are left out of cross-Party answers
@@ -44,6 +46,17 @@ def period(since: date | None, until: date | None, *, days: int = 90) -> tuple[d
     return datetime.combine(first, time.min), datetime.combine(last + timedelta(days=1), time.min)
 
 
+def last_lodged(*, engine: Engine, parties: Sequence[str]) -> date | None:
+    """The lodgement day of the latest decided declaration of ``parties`` (None before any)."""
+    s, latest = SelectivityDecision, []
+    for party in parties:
+        with acting_for(party), Session(engine) as session:
+            found = session.scalar(select(func.max(s.lodged_at)).where(s.party == party))
+        if found is not None:
+            latest.append(found.date())
+    return max(latest, default=None)
+
+
 def span(since: datetime, until: datetime) -> dict[str, str]:
     """[since, until) as the first and last day, inclusive, for answers and titles."""
     return {
@@ -61,7 +74,12 @@ def kpi_table(
     ``aggregates_only`` is for readers outside the Parties (Secretariat, RMWG).
     """
     frame = read_parties(engine=engine, parties=list(parties), since=since, until=until)
-    rows = measures.kpis(frame, by=by)
+    return _shown(measures.kpis(frame, by=by), by, aggregates_only)
+
+
+def _shown(
+    rows: list[dict[str, Any]], by: str | None, aggregates_only: bool
+) -> list[dict[str, Any]]:
     if aggregates_only:
         # Across Parties: the common profiles only (a Party's own are its business), and
         # no group so small that its numbers describe a handful of consignments.
@@ -70,6 +88,51 @@ def kpi_table(
         ]
         rows = [r for r in rows if r["declarations"] >= MIN_GROUP]
     return rows
+
+
+STEPS = {"week": "1w", "month": "1mo"}  # weeks start on Monday
+SPREAD = (0.1, 0.25, 0.5, 0.75, 0.9)
+
+
+def dashboard(
+    *, engine: Engine, parties: Sequence[str], since: datetime, until: datetime,
+    scope: tuple[str, str] | None, step: str, aggregates_only: bool,
+) -> dict[str, Any]:  # fmt: skip
+    """The KPI page from one read: the scope's total and series, breakdowns, release times."""
+    # Every row is one the KPI API gives the same reader: the scope is one group of
+    # by=party|office|channel, and a point of the series is that group over one week or
+    # month (the API asked for that period), so the minimum group size applies to each.
+    frame = read_parties(engine=engine, parties=list(parties), since=since, until=until)
+    by, key = scope or (None, None)
+    focus = frame.filter(pl.col(by) == key) if by else frame
+
+    def rows(f: pl.DataFrame, group: str | None) -> list[dict[str, Any]]:
+        return _shown(measures.kpis(f, by=group), group, aggregates_only)
+
+    series = []
+    stamped = focus.with_columns(pl.col("lodged_at").dt.truncate(STEPS[step]).alias("period"))
+    for (start,), part in stamped.sort("period").group_by("period", maintain_order=True):
+        series += [{"period": start.date(), **r} for r in rows(part.drop("period"), by)]
+    return {
+        "total": next(iter(rows(focus, by)), None),
+        "series": series,
+        "groups": {g: rows(frame, g) for g in ("channel", "office", "party")},
+        "release": _release_spread(frame, aggregates_only),
+    }
+
+
+def _release_spread(frame: pl.DataFrame, aggregates_only: bool) -> list[dict[str, Any]]:
+    """Arrival-to-release quantiles per channel, for the groups the KPI rows show."""
+    out = []
+    for channel in measures.CHANNELS:
+        group = frame.filter(pl.col("channel") == channel)
+        hours = group["arrival_to_release_h"].drop_nulls()
+        if not hours.len() or (aggregates_only and min(group.height, hours.len()) < MIN_GROUP):
+            continue
+        cut = {f"p{round(q * 100)}": round(float(hours.quantile(q, interpolation="linear") or 0), 2)
+               for q in SPREAD}  # fmt: skip
+        out.append({"channel": channel, "n": hours.len(), **cut})
+    return out
 
 
 def profile_review(

@@ -22,7 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, and_, delete, select, tuple_
+from sqlalchemy import Engine, and_, delete, func, select, tuple_
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
@@ -428,3 +428,10 @@ def findings(
         query = query.where(f.detected_at >= since)
     rows = session.execute(query.order_by(f.detected_at.desc(), f.id.desc()).limit(limit))
     return list(rows.scalars())
+
+
+def finding_counts(*, session: Session | Connection, party: str) -> dict[tuple[str, str], int]:
+    """How many findings ``party`` holds, per kind and severity."""
+    f = FindingRow
+    query = select(f.kind, f.severity, func.count()).where(f.party == party)
+    return {(k, s): int(n) for k, s, n in session.execute(query.group_by(f.kind, f.severity))}

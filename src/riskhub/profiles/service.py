@@ -270,6 +270,14 @@ def get_profile(*, session: Session, party: str, profile_id: int) -> RiskProfile
     return row if row is not None and shared_with(session, party, row) else None
 
 
+def find_profile(*, session: Session, party: str, owner: str, code: str) -> RiskProfile | None:
+    """The profile ``owner`` keeps under ``code``, if ``party`` may see it (else None)."""
+    row = session.scalars(
+        select(RiskProfile).where(RiskProfile.party == owner, RiskProfile.code == code)
+    ).first()
+    return row if row is not None and shared_with(session, party, row) else None
+
+
 def set_status(
     *, session: Session, party: str, profile_id: int, status: str, user_id: int | None = None
 ) -> RiskProfile | None:

@@ -10,7 +10,7 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import Connection, Engine, select
+from sqlalchemy import Connection, Engine, func, select
 from sqlalchemy.orm import Session
 
 from riskhub.db import tenancy
@@ -329,3 +329,15 @@ def aeo_register(
             if last is None or first <= last:
                 periods.setdefault(trader, []).append(Holding(first, last, granter, r.reference))
     return AeoRegister(periods)
+
+
+def own_authorisations(
+    *, session: Session, party: str, limit: int = 100
+) -> tuple[list[AeoAuthorisation], int]:
+    """``party``'s own authorisations by trader and kind (the first ``limit``), and how many."""
+    a = AeoAuthorisation
+    rows = session.scalars(
+        select(a).where(a.party == party).order_by(a.trader, a.kind).limit(limit)
+    )
+    total = session.scalar(select(func.count()).select_from(a).where(a.party == party))
+    return list(rows), int(total or 0)

@@ -32,6 +32,8 @@ class SelectivityDecision(Base):
     __table_args__ = (
         UniqueConstraint("declaration_id", "declaration_version"),
         Index("ix_selectivity_decisions_office_day", "office", "lodged_at"),
+        # KPIs and the pages read one Party's decisions over a period.
+        Index("ix_selectivity_decisions_party_day", "party", "lodged_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -253,6 +253,18 @@ def reports_of(*, session: Session, row: JointAction) -> list[JointActionReport]
     )
 
 
+def reports_for(*, session: Session, rows: list[JointAction]) -> dict[int, list[JointActionReport]]:
+    """Every participant's results of several actions in one query, by action and Party."""
+    out: dict[int, list[JointActionReport]] = {row.id: [] for row in rows}
+    if not rows:
+        return out
+    r = JointActionReport
+    query = select(r).where(r.action_id.in_(list(out))).order_by(r.action_id, r.party)
+    for report in session.scalars(query):
+        out[report.action_id].append(report)
+    return out
+
+
 def results(row: JointAction, reports: list[JointActionReport]) -> dict[str, Any]:
     """The action's results across participants: totals, detection rate, who has not reported."""
     participants = participants_of(row)

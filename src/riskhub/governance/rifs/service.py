@@ -94,6 +94,12 @@ def get_rif(*, session: Session, party: str, rif_id: int) -> Rif | None:
     return row if row.status != "draft" and shared_with(session, party, row) else None
 
 
+def get_by_number(*, session: Session, party: str, number: str) -> Rif | None:
+    """A RIF ``party`` may read, by its number (as ``get_rif``: others' drafts are not found)."""
+    found = session.scalar(select(Rif.id).where(Rif.number == number))
+    return None if found is None else get_rif(session=session, party=party, rif_id=found)
+
+
 def list_rifs(*, session: Session, party: str, limit: int = 200) -> list[Rif]:
     """The RIFs ``party`` raised or received, newest first."""
     # Only own RIFs and shared, non-"own" ones can qualify: the database drops the rest

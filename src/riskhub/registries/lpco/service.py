@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -115,6 +115,20 @@ def list_lpcos(
         query = query.where(Lpco.status == status)
     query = query.order_by(Lpco.created_at.desc(), Lpco.id.desc()).limit(limit).offset(offset)
     return list(session.scalars(query))
+
+
+def registry_page(
+    *, session: Session, party: str, agency: str | None = None, kind: str | None = None,
+    status: str | None = None, limit: int = 100,
+) -> tuple[list[Lpco], int]:  # fmt: skip
+    """``party``'s LPCOs, newest first, filtered: the first ``limit``, and how many match."""
+    where = [Lpco.party == party]
+    for column, value in ((Lpco.agency, agency), (Lpco.kind, kind), (Lpco.status, status)):
+        if value:
+            where.append(column == value)
+    query = select(Lpco).where(*where).order_by(Lpco.created_at.desc(), Lpco.id.desc())
+    total = session.scalar(select(func.count()).select_from(Lpco).where(*where))
+    return list(session.scalars(query.limit(limit))), int(total or 0)
 
 
 def change_status(
