@@ -30,7 +30,7 @@ from riskhub.registries.routes import router as aeo_router
 from riskhub.selectivity.routes import offices as offices_router
 from riskhub.selectivity.routes import queue as queue_router
 from riskhub.selectivity.routes import router as selectivity_router
-from riskhub.web.routes import router as web_router
+from riskhub.web import routes as web
 
 
 def create_app() -> FastAPI:
@@ -63,7 +63,7 @@ def create_app() -> FastAPI:
     app.include_router(joint_actions_router)
     app.include_router(aeo_router)
     app.include_router(lpco_router)
-    app.include_router(web_router)
+    web.install(app)
     audit_middleware.install(app)
 
     @app.get("/healthz", tags=["operations"])

@@ -1,26 +1,34 @@
-"""The pages: sign in and out, home, and the Action Plan tracker (S5)."""
+"""The pages' front door: sign in and out, home, static files, and page errors as pages.
+
+Each screen lives in its own module beside this one (``action_plan``,
+``queue``, ``kpis``, ``workbench``, ``models_monitor``, ``governance``,
+``risks``, ``registries``, ``exchange``, ``audit``); ``install`` puts them all
+into the application.
+"""
 
 from __future__ import annotations
 
-from datetime import date
+import sys
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.exception_handlers import (
+    http_exception_handler,
+    request_validation_exception_handler,
+)
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
-from fastapi.templating import Jinja2Templates
+from fastapi.staticfiles import StaticFiles
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from riskhub.access.principal import Principal, authenticate_token
-from riskhub.access.roles import Permission, allows
-from riskhub.actionplan import activities, measures
-from riskhub.audit import service as audit
-from riskhub.db.engine import get_engine
-from riskhub.web.session import COOKIE, signed_in
+from riskhub.access.principal import Principal
+from riskhub.web import session as sessions
+from riskhub.web.pages import SignInFirst, render, viewer
 
 router = APIRouter(include_in_schema=False)
-templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
-SignedIn = Annotated[Principal | None, Depends(signed_in)]
+_NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/healthz", "/static/")
 
 
 def _to_login() -> RedirectResponse:
@@ -30,50 +38,81 @@ def _to_login() -> RedirectResponse:
 @router.get("/login", response_class=HTMLResponse)
 def login_form(request: Request) -> Response:
     """The sign-in form."""
-    return templates.TemplateResponse(request, "login.html", {"error": None, "user": None})
+    return render(request, "login.html", None, error=None)
 
 
 @router.post("/login", response_model=None)
 async def login(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
-    """Check the token as the API does; on success the session cookie is set."""
-    principal = await run_in_threadpool(authenticate_token, token.strip())
-    await run_in_threadpool(
-        audit.append, engine=get_engine(), party=principal.party if principal else None,
-        actor=principal.describe() if principal else "anonymous", action="web.login",
-        object="session", outcome="signed in" if principal else "refused", source="web",
-    )  # fmt: skip
-    if principal is None:
-        context = {"error": "That token is not valid (unknown, expired or revoked).", "user": None}
-        return templates.TemplateResponse(request, "login.html", context, status_code=401)
+    """Check the API token; on success a page session begins (the token stays out of the cookie)."""
+    secret = await run_in_threadpool(sessions.begin, token.strip(), request.client)
+    if secret is None:
+        error = "That token is not valid (unknown, expired or revoked)."
+        return render(request, "login.html", None, status_code=401, error=error)
     response = RedirectResponse("/", status_code=303)
-    response.set_cookie(COOKIE, token.strip(), httponly=True, samesite="strict",
-                        secure=request.url.scheme == "https")  # fmt: skip
+    response.set_cookie(sessions.COOKIE, secret, httponly=True, samesite="strict",
+                        secure=request.url.scheme == "https",
+                        max_age=int(sessions.LIFETIME.total_seconds()))  # fmt: skip
     return response
 
 
 @router.post("/logout", response_model=None)
-def logout() -> Response:
-    """Forget the session cookie."""
+async def logout(request: Request) -> Response:
+    """End the page session, here and in the database."""
+    await run_in_threadpool(sessions.end, request.cookies.get(sessions.COOKIE))
     response = _to_login()
-    response.delete_cookie(COOKIE)
+    response.delete_cookie(sessions.COOKIE)
     return response
 
 
-@router.get("/", response_class=HTMLResponse, response_model=None)
-def home(request: Request, user: SignedIn) -> Response:
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, user: Annotated[Principal, Depends(viewer())]) -> Response:
     """Who is signed in, and the pages they may open."""
-    if user is None:
-        return _to_login()
-    return templates.TemplateResponse(request, "home.html", {"user": user})
+    return render(request, "home.html", user)
 
 
-@router.get("/action-plan", response_class=HTMLResponse, response_model=None)
-def action_plan(request: Request, user: SignedIn) -> Response:
-    """The 30 activities with their KPIs; measured values for those who read aggregates."""
-    if user is None:
+def install(app: FastAPI) -> None:
+    """Add the pages, their static files and their error pages to ``app``."""
+    from riskhub.web import (
+        action_plan,
+        audit,
+        exchange,
+        governance,
+        kpis,
+        models_monitor,
+        queue,
+        registries,
+        risks,
+        workbench,
+    )
+
+    app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
+    screens = (action_plan, queue, kpis, workbench, models_monitor, governance, risks,
+               registries, exchange, audit)  # fmt: skip
+    # A router of its own for each app: tests build many apps in one process.
+    pages = APIRouter(include_in_schema=False)
+    for module in (sys.modules[__name__], *screens):
+        pages.include_router(module.router)
+    app.include_router(pages)
+
+    async def sign_in_first(request: Request, exc: Exception) -> Response:
         return _to_login()
-    measured: dict[str, Any] = {}
-    if allows(user.role, Permission.AGGREGATES_READ):
-        measured = measures.measure_all(engine=get_engine(), today=date.today())
-    context = {"user": user, "plan": activities.load(), "measured": measured}
-    return templates.TemplateResponse(request, "action_plan.html", context)
+
+    async def page_error(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(_NOT_PAGES):
+            return await http_exception_handler(request, exc)  # type: ignore[arg-type]
+        assert isinstance(exc, StarletteHTTPException)
+        return render(request, "error.html", None, status_code=exc.status_code,
+                      message=exc.detail)  # fmt: skip
+
+    async def page_invalid(request: Request, exc: Exception) -> Response:
+        if request.url.path.startswith(_NOT_PAGES):
+            return await request_validation_exception_handler(request, exc)  # type: ignore[arg-type]
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"
+                             for e in exc.errors())  # fmt: skip
+        return render(request, "error.html", None, status_code=422,
+                      message=f"The form was not filled in correctly: {problems}")  # fmt: skip
+
+    app.add_exception_handler(SignInFirst, sign_in_first)
+    app.add_exception_handler(StarletteHTTPException, page_error)
+    app.add_exception_handler(RequestValidationError, page_invalid)
