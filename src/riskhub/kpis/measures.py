@@ -38,40 +38,58 @@ def kpis(frame: pl.DataFrame, *, by: str | None = None) -> list[dict[str, Any]]:
     return out
 
 
+def _counts(g: pl.DataFrame) -> dict[str, Any]:
+    """Every count a KPI row needs, in one pass over the group (a page computes hundreds)."""
+    c = pl.col
+    inspected, sampled = c("inspected"), c("random_control") & c("inspected")
+    targeted, selected = inspected & ~c("random_control"), c("channel") != "green"
+    exprs = {
+        "n": pl.len(),
+        "inspections": inspected.sum(),
+        "hits": (inspected & c("hit")).sum(),
+        "targeted": targeted.sum(),
+        "targeted_hits": (targeted & c("hit")).sum(),
+        "revenue": c("revenue_eur").filter(inspected).sum(),
+        "seizures": (inspected & c("seizure")).sum(),
+        "selected": selected.sum(),
+        **{f"channel_{x}": (c("channel") == x).sum() for x in CHANNELS},
+        **{f"driver_{d}": (selected & (c("driver") == d)).sum() for d in DRIVERS},
+    }
+    for aeo in (False, True):
+        stratum = c("aeo") == aeo
+        exprs[f"population_{aeo}"] = stratum.sum()
+        exprs[f"sampled_{aeo}"] = (stratum & sampled).sum()
+        exprs[f"non_compliant_{aeo}"] = (stratum & sampled & c("hit")).sum()
+    return g.select(**exprs).row(0, named=True)
+
+
 def _row(g: pl.DataFrame, *, population: bool) -> dict[str, Any]:
-    n = g.height
-    inspected = g.filter(pl.col("inspected"))
-    hits = int(inspected["hit"].sum())
-    targeted = inspected.filter(~pl.col("random_control"))
-    targeted_hits = int(targeted["hit"].sum())
-    revenue = float(inspected["revenue_eur"].sum())
-    seizures = int(inspected["seizure"].sum())
-    selected = g.filter(pl.col("channel") != "green")
+    k = _counts(g)
+    n, inspections, hits = k["n"], k["inspections"], k["hits"]
+    targeted, targeted_hits, revenue = k["targeted"], k["targeted_hits"], float(k["revenue"])
     row: dict[str, Any] = {
         "declarations": n,
-        "selectivity_rate": {
-            c: round(g.filter(pl.col("channel") == c).height / n, 4) if n else None
-            for c in CHANNELS
-        },
-        "inspections": inspected.height,
+        "selectivity_rate": {x: round(k[f"channel_{x}"] / n, 4) if n else None for x in CHANNELS},
+        "inspections": inspections,
         "hits": hits,
-        "hit_rate": wilson(hits, inspected.height).as_dict(),
-        "targeted_hit_rate": wilson(targeted_hits, targeted.height).as_dict(),
-        "false_positive_rate": wilson(targeted.height - targeted_hits, targeted.height).as_dict(),
+        "hit_rate": wilson(hits, inspections).as_dict(),
+        "targeted_hit_rate": wilson(targeted_hits, targeted).as_dict(),
+        "false_positive_rate": wilson(targeted - targeted_hits, targeted).as_dict(),
         "revenue_total_eur": round(revenue, 2),
-        "revenue_per_inspection_eur": round(revenue / inspected.height, 2)
-        if inspected.height
-        else None,
-        "seizure_rate": wilson(seizures, inspected.height).as_dict(),
+        "revenue_per_inspection_eur": round(revenue / inspections, 2) if inspections else None,
+        "seizure_rate": wilson(k["seizures"], inspections).as_dict(),
         "release_hours": release_hours(g),
         "drivers": {
-            d: round(selected.filter(pl.col("driver") == d).height / selected.height, 4)
-            if selected.height
-            else None
+            d: round(k[f"driver_{d}"] / k["selected"], 4) if k["selected"] else None
             for d in DRIVERS
         },
     }
-    row.update(_population(g, hits) if population else _NOT_A_POPULATION)
+    if population:
+        layers = _pooled([Stratum(k[f"population_{a}"], k[f"sampled_{a}"],
+                                  k[f"non_compliant_{a}"]) for a in (False, True)])  # fmt: skip
+        row.update(_population(layers, hits))
+    else:
+        row.update(_NOT_A_POPULATION)
     return row
 
 
@@ -97,6 +115,11 @@ def strata(g: pl.DataFrame) -> list[Stratum]:
         s = g.filter(pl.col("aeo") == aeo)
         sample = s.filter(pl.col("random_control") & pl.col("inspected"))
         out.append(Stratum(s.height, sample.height, int(sample["hit"].sum())))
+    return _pooled(out)
+
+
+def _pooled(out: list[Stratum]) -> list[Stratum]:
+    """The AEO stratum pooled with the others when it had no random control (see ``strata``)."""
     others, aeo_stratum = out
     if aeo_stratum.population and not aeo_stratum.sampled:
         return [Stratum(others.population + aeo_stratum.population, others.sampled,
@@ -104,8 +127,7 @@ def strata(g: pl.DataFrame) -> list[Stratum]:
     return out
 
 
-def _population(g: pl.DataFrame, hits: int) -> dict[str, Any]:
-    layers = strata(g)
+def _population(layers: list[Stratum], hits: int) -> dict[str, Any]:
     sampled = sum(s.sampled for s in layers)
     compliant = sampled - sum(s.non_compliant for s in layers)
     return {
