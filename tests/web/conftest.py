@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import Engine
 
 from riskhub.app import create_app
+from riskhub.web import charts
 from riskhub.web.session import COOKIE
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -28,6 +29,12 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 needs_chromium = pytest.mark.skipif(
     not CHROMIUM.exists(), reason="Chromium from Debian is not installed (.ci/run installs it)"
 )
+
+
+@pytest.fixture(autouse=True)
+def checked_charts(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every chart a page test draws is checked against the Vega-Lite schema."""
+    monkeypatch.setattr(charts, "VALIDATE", True)
 
 
 @pytest.fixture

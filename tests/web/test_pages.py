@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import altair as alt
+import pytest
+from altair.utils.schemapi import SchemaValidationError
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, select, update
 from sqlalchemy.orm import Session
@@ -12,6 +15,7 @@ from riskhub.access.models import ApiToken, User
 from riskhub.access.roles import Role
 from riskhub.audit.models import AuditRecord
 from riskhub.db.tenancy import acting_for
+from riskhub.web.charts import to_json
 from riskhub.web.models import WebSession
 from riskhub.web.nav import PAGES
 from riskhub.web.session import COOKIE
@@ -97,3 +101,12 @@ def test_api_errors_stay_json(client: TestClient) -> None:
     assert answer.status_code == 401 and answer.json()["detail"].startswith("a valid API token")
     assert client.get("/no-such-page").status_code == 404
     assert "Not found" in client.get("/no-such-page").text
+
+
+def test_the_page_tests_check_each_chart_against_the_vega_lite_schema() -> None:
+    good = alt.Chart(alt.InlineData(values=[{"a": 1}])).mark_bar().encode(x="a:Q")
+    assert '"mark":{"type":"bar"}' in to_json(good, "one bar")
+    bad = alt.Chart(alt.InlineData(values=[{"a": 1}])).mark_bar().encode(x="a:Q")
+    bad.mark = "not-a-mark"  # type: ignore[assignment]
+    with pytest.raises(SchemaValidationError):
+        to_json(bad)

@@ -445,7 +445,7 @@ def found_by_declaration(
     current = (d.id == i.declaration_id) & (d.version == i.declaration_version)
     chosen = (i.party == party, d.party == party, d.lodged_at >= since, d.lodged_at < until)
     findings: dict[int, list[tuple[str, int | None]]] = {}
-    for inspection_id, category, item_no in session.execute(
+    for inspection_id, category, item_no in session.connection().execute(
         select(f.inspection_id, f.category, f.item_no)
         .join(i, i.id == f.inspection_id)
         .join(d, current)
@@ -454,7 +454,7 @@ def found_by_declaration(
     ):
         findings.setdefault(inspection_id, []).append((category, item_no))
     out: dict[int, Found] = {}
-    for inspection_id, declaration_id, outcome, revenue in session.execute(
+    for inspection_id, declaration_id, outcome, revenue in session.connection().execute(
         select(i.id, i.declaration_id, i.outcome, i.additional_revenue_eur)
         .join(d, current)
         .where(*chosen)

@@ -14,12 +14,15 @@ from typing import Any
 import altair as alt
 
 WIDTH = 640
+# Checking a specification against the Vega-Lite schema costs 10-15 ms a chart; the
+# page tests switch it on (tests/web/conftest.py), so every chart they draw is checked.
+VALIDATE = False
 
 
 def spec(chart: alt.TopLevelMixin) -> dict[str, Any]:
     """The Vega-Lite specification of ``chart``, with the data inline."""
     with alt.data_transformers.enable("default", max_rows=None):
-        out: dict[str, Any] = chart.to_dict()
+        out: dict[str, Any] = chart.to_dict(validate=VALIDATE)
     return out
 
 
