@@ -87,6 +87,7 @@ def test_each_role_is_offered_the_pages_it_may_open_and_refused_the_rest(
                 refused = client.get(page.path)
                 assert refused.status_code == 403, (role, page.path)
                 assert f"The {role.value} role does not open this page." in refused.text
+                assert 'aria-label="Pages"' in refused.text  # still their navigation
 
 
 def test_a_form_from_another_site_is_refused(client: TestClient, make_user: MakeUser) -> None:

@@ -47,6 +47,7 @@ def viewer(permission: Permission | None = None) -> Callable[..., Awaitable[Prin
     async def check(request: Request, user: Principal | None = Depends(signed_in)) -> Principal:
         if user is None:
             raise SignInFirst()
+        request.state.page_user = user  # so that an error page still shows their navigation
         if request.method not in ("GET", "HEAD"):
             _same_origin(request)
         if permission is not None and not allows(user.role, permission):

@@ -101,16 +101,18 @@ def install(app: FastAPI) -> None:
         if request.url.path.startswith(_NOT_PAGES):
             return await http_exception_handler(request, exc)  # type: ignore[arg-type]
         assert isinstance(exc, StarletteHTTPException)
-        return render(request, "error.html", None, status_code=exc.status_code,
+        user = getattr(request.state, "page_user", None)
+        return render(request, "error.html", user, status_code=exc.status_code,
                       message=exc.detail)  # fmt: skip
 
     async def page_invalid(request: Request, exc: Exception) -> Response:
         if request.url.path.startswith(_NOT_PAGES):
             return await request_validation_exception_handler(request, exc)  # type: ignore[arg-type]
         assert isinstance(exc, RequestValidationError)
+        user = getattr(request.state, "page_user", None)
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc'][1:])}: {e['msg']}"
                              for e in exc.errors())  # fmt: skip
-        return render(request, "error.html", None, status_code=422,
+        return render(request, "error.html", user, status_code=422,
                       message=f"The form was not filled in correctly: {problems}")  # fmt: skip
 
     app.add_exception_handler(SignInFirst, sign_in_first)
