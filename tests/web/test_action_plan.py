@@ -89,3 +89,17 @@ def test_reviews_are_taken_once_per_half_year_and_compared(
     assert ">0%<" in row.group(1) and ">10%<" in row.group(1) and ">+10<" in row.group(1)
     assert "AL" in row.group(1)
     assert client.get("/action-plan/reviews?earlier=2026-H1&later=2030-H1").status_code == 404
+
+
+def test_a_review_comparison_shows_the_measured_kpis_only_to_aggregate_readers(
+    client: TestClient, make_user: MakeUser
+) -> None:
+    sign_in(client, make_user("XS", Role.SECRETARIAT))
+    for period in ("2026-H1", "2026-H2"):
+        assert client.post("/action-plan/reviews", data={"period": period}).status_code == 303
+    compared = "/action-plan/reviews?earlier=2026-H1&later=2026-H2"
+    row = re.search(r'<tr id="compare-L7">(.*?)</tr>', client.get(compared).text, re.S)
+    assert row is not None and "(target 300)" in row.group(1)
+    sign_in(client, make_user("RS", Role.OFFICER, offices=["RS-PRE"]))
+    row = re.search(r'<tr id="compare-L7">(.*?)</tr>', client.get(compared).text, re.S)
+    assert row is not None and "target" not in row.group(1)

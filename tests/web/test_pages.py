@@ -91,10 +91,31 @@ def test_each_role_is_offered_the_pages_it_may_open_and_refused_the_rest(
 
 
 def test_a_form_from_another_site_is_refused(client: TestClient, make_user: MakeUser) -> None:
+    token = make_user("RS", Role.ANALYST)
+    sign_in(client, token)
+    form = {"status": "in_progress", "progress": "10"}
+    for headers in ({"origin": "https://evil.example"}, {"origin": "null"},
+                    {"sec-fetch-site": "cross-site"}, {"sec-fetch-site": "same-site"}):  # fmt: skip
+        sent = client.post("/action-plan/S5", data=form, headers=headers)
+        assert sent.status_code == 403 and "another site" in sent.text, headers
+        # Nobody is signed in (to an attacker's account) or out from another site either.
+        assert client.post("/login", data={"token": token}, headers=headers).status_code == 403
+        assert client.post("/logout", headers=headers).status_code == 403
+    same = {"origin": str(client.base_url), "sec-fetch-site": "same-origin"}
+    assert client.post("/action-plan/S5", data=form, headers=same).status_code == 303
+    page = client.get("/action-plan/S5")
+    assert page.headers["cache-control"] == "no-store"  # pages name traders: not kept
+
+
+def test_signing_out_ends_the_session_even_when_its_token_was_revoked(
+    client: TestClient, make_user: MakeUser, engine: Engine
+) -> None:
     sign_in(client, make_user("RS", Role.ANALYST))
-    sent = client.post("/action-plan/S5", data={"status": "in_progress", "progress": "10"},
-                       headers={"origin": "https://evil.example"})  # fmt: skip
-    assert sent.status_code == 403 and "another site" in sent.text
+    with acting_for("RS"), Session(engine) as session, session.begin():
+        session.execute(update(ApiToken).values(revoked_at=ApiToken.created_at))
+    client.post("/logout")
+    with acting_for("RS"), Session(engine) as session:
+        assert session.scalars(select(WebSession.ended_at)).one() is not None
 
 
 def test_api_errors_stay_json(client: TestClient) -> None:

@@ -119,6 +119,9 @@ def reviews(
         if missing:
             raise HTTPException(404, f"no review snapshot for {missing[0]}")
         rows = service.compare(by_period[earlier], by_period[later])
+        if not allows(user.role, Permission.AGGREGATES_READ):
+            # The frozen KPIs are cross-Party aggregates, as on the tracker itself.
+            rows = [r | {"measure_before": None, "measure_after": None} for r in rows]
     return render(request, "action_plan_reviews.html", user, taken=taken, rows=rows,
                   earlier=earlier, later=later, period=service.period_of(date.today()),
                   error=None)  # fmt: skip

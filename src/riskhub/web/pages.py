@@ -49,7 +49,7 @@ def viewer(permission: Permission | None = None) -> Callable[..., Awaitable[Prin
             raise SignInFirst()
         request.state.page_user = user  # so that an error page still shows their navigation
         if request.method not in ("GET", "HEAD"):
-            _same_origin(request)
+            same_origin(request)
         if permission is not None and not allows(user.role, permission):
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
@@ -60,10 +60,19 @@ def viewer(permission: Permission | None = None) -> Callable[..., Awaitable[Prin
     return check
 
 
-def _same_origin(request: Request) -> None:
-    """Refuse a form sent from another site (the SameSite cookie is the first guard)."""
+def same_origin(request: Request) -> None:
+    """Refuse a form sent from another site or an opaque origin (on top of the SameSite cookie).
+
+    Browsers send ``Origin`` with every form they post, and ``Sec-Fetch-Site``;
+    a request with neither comes from a program, not from a page on another site.
+    """
     origin = request.headers.get("origin")
-    if origin and origin != "null" and urlsplit(origin).netloc != request.url.netloc:
+    fetched = request.headers.get("sec-fetch-site")
+    # The host only: behind a TLS proxy the app may see http while the browser says https.
+    foreign = origin is not None and (
+        origin == "null" or urlsplit(origin).netloc != request.url.netloc
+    )
+    if foreign or fetched in ("cross-site", "same-site"):
         raise HTTPException(status.HTTP_403_FORBIDDEN, "This form was sent from another site.")
 
 
@@ -110,4 +119,7 @@ def render(
     """The page ``template`` for ``user``, with the navigation their role may follow."""
     context.update(user=user, nav=nav.for_role(user.role) if user else [],
                    here=request.url.path, status_code=status_code)  # fmt: skip
-    return templates.TemplateResponse(request, template, context, status_code=status_code)
+    response = templates.TemplateResponse(request, template, context, status_code=status_code)
+    # Pages name traders and consignments: nothing stays in the browser's cache or history.
+    response.headers["Cache-Control"] = "no-store"
+    return response

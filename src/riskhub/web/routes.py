@@ -25,7 +25,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from riskhub.access.principal import Principal
 from riskhub.web import session as sessions
-from riskhub.web.pages import SignInFirst, render, viewer
+from riskhub.web.pages import SignInFirst, render, same_origin, viewer
 
 router = APIRouter(include_in_schema=False)
 _NOT_PAGES = ("/api/", "/docs", "/redoc", "/openapi.json", "/healthz", "/static/")
@@ -44,6 +44,7 @@ def login_form(request: Request) -> Response:
 @router.post("/login", response_model=None)
 async def login(request: Request, token: Annotated[str, Form(max_length=200)]) -> Response:
     """Check the API token; on success a page session begins (the token stays out of the cookie)."""
+    same_origin(request)  # nobody is signed in to another's account from another site
     secret = await run_in_threadpool(sessions.begin, token.strip(), request.client)
     if secret is None:
         error = "That token is not valid (unknown, expired or revoked)."
@@ -58,6 +59,7 @@ async def login(request: Request, token: Annotated[str, Form(max_length=200)]) -
 @router.post("/logout", response_model=None)
 async def logout(request: Request) -> Response:
     """End the page session, here and in the database."""
+    same_origin(request)
     await run_in_threadpool(sessions.end, request.cookies.get(sessions.COOKIE))
     response = _to_login()
     response.delete_cookie(sessions.COOKIE)

@@ -95,13 +95,21 @@ def check(value: str) -> Principal | None:
 def end(value: str | None) -> None:
     """End the session behind a cookie value, if it is one (signing out twice is harmless)."""
     found = _COOKIE.fullmatch(value or "")
-    if found is None or check(value or "") is None:
+    if found is None:
         return
-    party, session_id = found.group(1), int(found.group(2))
+    party, session_id, secret = found.group(1), int(found.group(2)), found.group(3)
+    # Whoever holds the secret ends the row, even when its token or user is no longer valid:
+    # the row must not come back to life if the user is enabled again.
     with tenancy.acting_for(party), Session(get_engine()) as session, session.begin():
-        session.execute(update(WebSession).where(WebSession.id == session_id,
-                                                 WebSession.ended_at.is_(None))
-                        .values(ended_at=utcnow()))  # fmt: skip
+        ended = session.scalar(
+            update(WebSession)
+            .where(WebSession.id == session_id, WebSession.party == party,
+                   WebSession.secret_hash == _digest(secret), WebSession.ended_at.is_(None))
+            .values(ended_at=utcnow())
+            .returning(WebSession.id)
+        )  # fmt: skip
+    if ended is None:
+        return
     audit.append(engine=get_engine(), party=party, actor=f"web_session:{session_id}",
                  action="web.logout", object=f"web_session:{session_id}", outcome="signed out",
                  source="web")  # fmt: skip
