@@ -43,16 +43,13 @@ SCHEMA: dict[str, Any] = {
 
 def driver(channel: str, random_control: bool, selected: list[str], budget: str | None,
            model_version: str | None) -> str:  # fmt: skip
-    """What sent a declaration to control: random, profile, model, score top-up, or none."""
-    if channel == "green":
-        return "none"
-    if random_control:
-        return "random"
-    if selected:
-        return "profile"
-    if model_version:
-        return "model"
-    return "score_top_up" if budget else "other"
+    """What sent one declaration to control: random, profile, model, score top-up, or none."""
+    row = pl.DataFrame({"channel": [channel], "random_control": [random_control],
+                        "selected": [selected], "budget": [budget],
+                        "model_version": [model_version]},
+                       schema_overrides={"selected": pl.List(pl.String), "budget": pl.String,
+                                         "model_version": pl.String})  # fmt: skip
+    return str(row.select(_driver()).item())
 
 
 _RAW: dict[str, Any] = {
@@ -113,7 +110,7 @@ def read_frame(*, session: Session, party: str, since: datetime, until: datetime
 
 
 def _driver() -> pl.Expr:
-    """``driver`` above as a column expression: the same rules in the same order."""
+    """The rule behind ``driver``, as a column expression (the one place it is written)."""
     given = {name: pl.col(name).fill_null("") != "" for name in ("budget", "model_version")}
     return (
         pl.when(pl.col("channel") == "green").then(pl.lit("none"))

@@ -37,14 +37,11 @@ def _measured(user: Principal) -> dict[str, measures.Measure]:
     return measures.measure_all(engine=get_engine(), today=date.today())
 
 
-def _quarter_start(quarter: str) -> str:
-    year, q = quarter.split("Q")
-    return f"{year}-{3 * (int(q) - 1) + 1:02d}-01"
-
-
-def _quarter_end(quarter: str) -> str:
-    year, q = quarter.split("Q")
-    return f"{year}-12-31" if q == "4" else f"{year}-{3 * int(q) + 1:02d}-01"
+def _quarter(quarter: str) -> tuple[date, date]:
+    """The first day of a quarter such as 2026Q3, and the first day after it."""
+    year, q = (int(part) for part in quarter.split("Q"))
+    start = date(year, 3 * (q - 1) + 1, 1)
+    return start, date(year + 1, 1, 1) if q == 4 else date(year, 3 * q + 1, 1)
 
 
 def timeline(plan: tuple[activities.Activity, ...], progress: dict[str, int]) -> alt.LayerChart:
@@ -52,8 +49,7 @@ def timeline(plan: tuple[activities.Activity, ...], progress: dict[str, int]) ->
     it, and today's date marked."""
     rows = []
     for a in plan:
-        start = date.fromisoformat(_quarter_start(a.quarters[0]))
-        end = date.fromisoformat(_quarter_end(a.quarters[-1]))
+        start, end = _quarter(a.quarters[0])[0], _quarter(a.quarters[-1])[1]
         done = start + (end - start) * progress[a.code] / 100
         rows.append({"code": a.code, "activity": a.activity, "term": a.term,
                      "progress": progress[a.code], "start": start.isoformat(),
