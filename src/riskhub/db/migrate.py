@@ -20,9 +20,18 @@ def alembic_config(url: str | None = None) -> Config:
     return cfg
 
 
-def upgrade(url: str | None = None, revision: str = "head") -> None:
-    """Bring the database schema up to ``revision``."""
+def upgrade(url: str | None = None, revision: str = "head") -> list[str]:
+    """Bring the database schema up to ``revision``; at the head, build derived data that a
+    newer schema added (the KPI rollup). The Parties whose rollup was built."""
     command.upgrade(alembic_config(url), revision)
+    if revision != "head":
+        return []
+    from riskhub.db.engine import engine_for
+    from riskhub.kpis import rollup
+    from riskhub.reference.parties import DECLARATION_OWNERS
+
+    engine = engine_for(url or get_settings().effective_admin_database_url)
+    return rollup.fill_missing(engine=engine, parties=sorted(DECLARATION_OWNERS))
 
 
 def current(url: str | None = None) -> str | None:

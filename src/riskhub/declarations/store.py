@@ -22,6 +22,7 @@ from sqlalchemy import Connection, Table, bindparam, delete, select, text, updat
 from riskhub.declarations import fields
 from riskhub.declarations.models import Declaration, DeclarationItem, KnownOutcome
 from riskhub.declarations.validation import GROUP, HASH
+from riskhub.kpis import rollup
 
 _LOOKUP_BATCH = 2_000
 _DECLARATIONS = cast(Table, Declaration.__table__)
@@ -324,6 +325,8 @@ def _supersede(
             conn.execute(
                 delete(table).where(table.c.declaration_id.in_(ids[start : start + _LOOKUP_BATCH]))
             )
+    # The earlier versions' decisions no longer count in the KPIs of their days.
+    rollup.refresh_declarations(connection=conn, declaration_ids=ids)
 
 
 def load_documents(conn: Connection, ids: list[int]) -> dict[int, dict[str, Any]]:

@@ -22,6 +22,7 @@ from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration
 from riskhub.inspections.models import ReleaseTime
 from riskhub.inspections.schemas import TIMESTAMPS, plausible
+from riskhub.kpis import rollup
 
 # (earlier, later): the later may not come before the earlier.
 ORDER = (
@@ -91,6 +92,18 @@ def save(
 
     With ``offices`` (an officer's), only declarations lodged at those offices are found.
     """
+    row, problems = _save(session, party, declaration_id, changes, offices)
+    if row is not None and not problems:
+        rollup.refresh_declarations(
+            connection=session.connection(), declaration_ids=[declaration_id]
+        )
+    return row, problems
+
+
+def _save(
+    session: Session, party: str, declaration_id: int,
+    changes: Mapping[str, datetime | None], offices: tuple[str, ...] = (),
+) -> tuple[ReleaseTime | None, list[tuple[str, str]]]:  # fmt: skip
     declaration = session.get(Declaration, declaration_id)
     if declaration is None or declaration.party != party:
         return None, []
@@ -153,6 +166,7 @@ def import_csv(*, session: Session, party: str, path: Path) -> TimesOutcome:
             )
         ).all()
     )
+    stored: list[int] = []
     for line, raw in rows:
         if None in raw:  # DictReader keeps cells beyond the header under None
             outcome.rejected.append((line, "", "more cells than the header has columns"))
@@ -166,13 +180,15 @@ def import_csv(*, session: Session, party: str, path: Path) -> TimesOutcome:
             outcome.rejected.extend((line, name, reason) for name, reason in bad)
             continue
         with session.begin_nested():
-            found, problems = save(
-                session=session, party=party, declaration_id=ids[reference], changes=changes
-            )
+            found, problems = _save(session, party, ids[reference], changes)
             if problems:
                 outcome.rejected.extend((line, name, reason) for name, reason in problems)
                 continue
-        outcome.stored += found is not None
+        if found is not None:
+            stored.append(ids[reference])
+    outcome.stored = len(stored)
+    # Once for the whole file: the KPIs of the days these declarations were decided.
+    rollup.refresh_declarations(connection=session.connection(), declaration_ids=stored)
     return outcome
 
 

@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
+from riskhub.inspections.found import found_by_declaration
 from riskhub.inspections.models import ReleaseTime
-from riskhub.inspections.service import found_by_declaration
 from riskhub.selectivity.models import SelectivityDecision
 
 SCHEMA: dict[str, Any] = {

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from riskhub.access.roles import Role
 from riskhub.db.tenancy import acting_for
-from riskhub.kpis import effectiveness, measures, pilot
+from riskhub.kpis import effectiveness, measures, pilot, rollup
 from riskhub.kpis.frame import read_parties
 from riskhub.profiles.models import RiskProfile
 from riskhub.profiles.service import active_common_codes, shared_with
@@ -73,7 +73,9 @@ def kpi_table(
 
     ``aggregates_only`` is for readers outside the Parties (Secretariat, RMWG).
     """
-    frame = read_parties(engine=engine, parties=list(parties), since=since, until=until)
+    # Profiles are named by declarations; every other group is counted by the rollup.
+    read = read_parties if by == "profile" else rollup.read
+    frame = read(engine=engine, parties=list(parties), since=since, until=until)
     return _shown(measures.kpis(frame, by=by), by, aggregates_only)
 
 
@@ -102,7 +104,7 @@ def dashboard(
     # Every row is one the KPI API gives the same reader: the scope is one group of
     # by=party|office|channel, and a point of the series is that group over one week or
     # month (the API asked for that period), so the minimum group size applies to each.
-    frame = read_parties(engine=engine, parties=list(parties), since=since, until=until)
+    frame = rollup.read(engine=engine, parties=list(parties), since=since, until=until)
     by, key = scope or (None, None)
     focus = frame.filter(pl.col(by) == key) if by else frame
 
@@ -110,9 +112,9 @@ def dashboard(
         return _shown(measures.kpis(f, by=group), group, aggregates_only)
 
     series = []
-    stamped = focus.with_columns(pl.col("lodged_at").dt.truncate(STEPS[step]).alias("period"))
+    stamped = focus.with_columns(pl.col("day").dt.truncate(STEPS[step]).alias("period"))
     for (start,), part in stamped.sort("period").group_by("period", maintain_order=True):
-        series += [{"period": start.date(), **r} for r in rows(part.drop("period"), by)]
+        series += [{"period": start, **r} for r in rows(part.drop("period"), by)]
     return {
         "total": next(iter(rows(focus, by)), None),
         "series": series,
@@ -126,8 +128,9 @@ def _release_spread(frame: pl.DataFrame, aggregates_only: bool) -> list[dict[str
     out = []
     for channel in measures.CHANNELS:
         group = frame.filter(pl.col("channel") == channel)
-        hours = group["arrival_to_release_h"].drop_nulls()
-        if not hours.len() or (aggregates_only and min(group.height, hours.len()) < MIN_GROUP):
+        hours = group["arrival_hours"].explode().drop_nulls()
+        declarations = int(group["declarations"].sum())
+        if not hours.len() or (aggregates_only and min(declarations, hours.len()) < MIN_GROUP):
             continue
         cut = {f"p{round(q * 100)}": round(float(hours.quantile(q, interpolation="linear") or 0), 2)
                for q in SPREAD}  # fmt: skip

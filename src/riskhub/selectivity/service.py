@@ -18,7 +18,7 @@ from functools import lru_cache
 from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, case, func, select
+from sqlalchemy import Connection, Engine, case, func, select
 from sqlalchemy.orm import Session
 
 from riskhub.access.models import SharingGroupMember
@@ -27,6 +27,7 @@ from riskhub.db.base import utcnow
 from riskhub.db.tenancy import acting_for
 from riskhub.db.upsert import insert_for
 from riskhub.declarations.models import Declaration, DeclarationItem
+from riskhub.kpis import rollup
 from riskhub.matching.fields import exits_for, with_seed
 from riskhub.profiles import service as profiles
 from riskhub.profiles.compiled import CompiledProfile
@@ -200,6 +201,12 @@ def _store(session: Session | Any, decisions: Sequence[Decision]) -> None:
         index_elements=["declaration_id", "declaration_version"]
     )
     session.execute(statement, values)
+    connection = session if isinstance(session, Connection) else session.connection()
+    days: dict[str, set[date]] = {}
+    for d in decisions:
+        days.setdefault(d.party, set()).add(d.lodged_at.date())
+    for party, lodged in days.items():
+        rollup.refresh(connection=connection, party=party, days=lodged)
 
 
 def _stored_days(

@@ -28,6 +28,7 @@ from riskhub.inspections import checklists
 from riskhub.inspections.models import ReleaseTime
 from riskhub.inspections.schemas import ChecklistIn, FeedbackIn, InspectionIn
 from riskhub.inspections.service import Recorder, record_many
+from riskhub.kpis import rollup
 from riskhub.selectivity.models import SelectivityDecision
 
 # Chance that a control finds a planted kind: (physical, documentary).
@@ -122,6 +123,9 @@ def simulate(
             done = record_many(
                 session=session, party=party, records=records, recorder=Recorder(None)
             )
+            # record_many counted the inspected; the release times of the rest count too.
+            rollup.refresh_declarations(connection=session.connection(),
+                                        declaration_ids=[row.id for row in chunk])  # fmt: skip
         out.release_times += len(times)
         out.inspections += sum(d.status == "created" for d in done)
         out.rejected += sum(d.status == "rejected" for d in done)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
-from riskhub.inspections.service import found_by_declaration
+from riskhub.inspections.found import found_by_declaration
 from riskhub.selectivity.models import SelectivityDecision
 from riskhub.selectivity.pipeline import OfficeRates
 from riskhub.selectivity.rows import item_rows, read_rows
