@@ -15,13 +15,14 @@ from riskhub.access.roles import Role
 from riskhub.audit.models import AuditRecord
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service as declarations
-from riskhub.inspections.models import Inspection
+from riskhub.inspections.models import Inspection, InspectionFeedback
 from riskhub.reference.parties import SECRETARIAT_PARTY
 from riskhub.selectivity import service as selectivity
 from riskhub.selectivity.pipeline import OfficeRates
 from riskhub.synth import officers
 from tests.conftest import MakeUser
 from tests.helpers import nested
+from tests.inspections.test_inspections_api import COMMON
 from tests.registries.test_aeo_recognition import authorise
 from tests.selectivity.test_service import HEAVY, activate, load, with_item
 from tests.web.conftest import sign_in
@@ -216,6 +217,32 @@ def test_the_form_follows_the_checklists_and_a_result_is_recorded_once(
     assert other.status_code == 409
     assert "control report CR-2026-1 is already recorded with other content" in other.text
     assert inspections(engine) == 1
+
+
+def test_sending_a_recorded_report_again_with_feedback_shares_it_and_says_so(
+    client: TestClient, make_user: MakeUser, engine: Engine
+) -> None:
+    """A repeat is not recorded twice; the feedback it now asks for is shared, as over the API."""
+    activate(engine, COMMON, party=SECRETARIAT_PARTY)
+    officers.save_demo_checklists(engine=engine, owner=SECRETARIAT_PARTY)
+    (heavy,) = load(engine, with_item("H-9", net_mass="900", gross_mass="950"))
+    selectivity.decide_pending(engine_=engine, party="RS")
+    sign_in(client, make_user("RS", Role.OFFICER, offices=["RS-PRE"]))
+    assert 'name="share_feedback"' in client.get(f"/queue/{heavy}").text
+    assert client.post(f"/queue/{heavy}", data=result()).status_code == 303
+
+    again = client.post(f"/queue/{heavy}", data=result(share_feedback="on"))
+    assert again.status_code == 409
+    assert ("control report CR-2026-1 is already recorded: it is not recorded twice; its "
+            "feedback is shared with the owners of XS/CEFTA-HEAVY") in again.text  # fmt: skip
+    assert inspections(engine) == 1
+    with acting_for("RS"), Session(engine) as session:
+        shared = session.scalars(select(InspectionFeedback)).all()
+        audited = session.scalars(
+            select(AuditRecord).where(AuditRecord.action == "web.inspections.share_feedback")
+        ).all()
+    assert [(f.profile_owner, f.profile_code) for f in shared] == [("XS", "CEFTA-HEAVY")]
+    assert [a.outcome for a in audited] == ["feedback on CR-2026-1 shared on XS/CEFTA-HEAVY"]
 
 
 def test_a_bad_form_comes_back_with_the_reasons_in_place(

@@ -240,6 +240,12 @@ def _record(request: Request, user: Principal, declaration_id: int, form: FormDa
             if done.problems
             else f"control report {body.reference} is already recorded: it is not recorded twice"
         )
+        if done.status == "existing" and done.shared_on:
+            # The API answers a repeat that now asks for feedback by sharing it: say so.
+            shared = ", ".join(done.shared_on)
+            why += f"; its feedback is shared with the owners of {shared}"
+            audited(user, "inspections.share_feedback", f"declaration_id={declaration_id}",
+                    f"feedback on {body.reference} shared on {shared}")  # fmt: skip
         return _page(request, user, declaration_id, values=values, errors=[("reference", why)],
                      status_code=409)  # fmt: skip
     if done.status == "rejected":
