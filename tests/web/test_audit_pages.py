@@ -42,6 +42,13 @@ def test_an_auditor_pages_through_the_partys_own_chain_newest_first(
     assert _seqs(first) == list(range(total, total - 50, -1))
     assert "web.login" in first and "signed in" in first  # the newest: this sign-in
     assert "mk.secret" not in first
+    # Reading the log is in the log too: the page view just made is now the newest.
+    total = _chain(engine, "RS")
+    with acting_for("RS"), Session(engine) as session:
+        newest = session.scalars(select(AuditRecord).where(AuditRecord.seq == total)).one()
+    assert (newest.action, newest.outcome, newest.actor) == ("GET /audit", "200",
+                                                             "user:1 (auditor)")  # fmt: skip
+    pages = -(-total // 50)
     last = client.get("/audit", params={"page": pages}).text
     assert _seqs(last) == list(range(total - 50 * (pages - 1), 0, -1))
     assert 'rel="next"' not in last and 'rel="prev"' in last
@@ -57,6 +64,7 @@ def test_an_auditor_pages_through_the_partys_own_chain_newest_first(
     tomorrow = (date.today() + timedelta(days=1)).isoformat()
     assert "No record matches" in client.get("/audit", params={"since": tomorrow}).text
     today = date.today().isoformat()
+    total = _chain(engine, "RS")
     assert f"{total} records matching" in client.get("/audit", params={"until": today}).text
     assert client.get("/audit", params={"since": "28/11/2026"}).status_code == 422
     wrong_way = client.get("/audit", params={"since": today, "until": "2026-01-01"})
@@ -75,7 +83,8 @@ def test_the_page_says_whether_the_chain_verifies(
     assert 'hx-get="/audit/verify" hx-trigger="load"' in page
     verdict = client.get("/audit/verify", headers={"HX-Request": "true"})
     assert verdict.status_code == 200 and "<html" not in verdict.text
-    assert "The chain verifies: 4 records linked and unaltered" in verdict.text
+    # The sign-in, three records, and the page view that asked for the verdict.
+    assert "The chain verifies: 5 records linked and unaltered" in verdict.text
     plain = client.get("/audit/verify").text  # without htmx: a page of its own
     assert "<html" in plain and "The chain verifies" in plain
     # Someone with the database's keys rewrites a record: the page says so.
@@ -99,3 +108,28 @@ def test_only_auditors_open_the_audit_log(client: TestClient, make_user: MakeUse
             assert f"The {role.value} role does not open this page." in refused.text
     client.cookies.clear()
     assert client.get("/audit").headers["location"] == "/login"
+
+
+def test_page_views_and_refused_pages_are_in_the_log(
+    client: TestClient, make_user: MakeUser, engine: Engine
+) -> None:
+    def records(chain: str) -> list[tuple[str, str, str]]:
+        with acting_for(chain), Session(engine) as session:
+            rows = session.scalars(
+                select(AuditRecord).where(AuditRecord.party == chain).order_by(AuditRecord.seq)
+            )
+            return [(r.actor, r.action, r.outcome) for r in rows]
+
+    assert client.get("/queue", follow_redirects=False).status_code == 303  # sign in first
+    token = make_user("RS", Role.ANALYST)
+    sign_in(client, token)
+    assert client.get("/queue").status_code == 403
+    assert client.get("/kpis", params={"scope": "office:RS-PRE"}).status_code == 200
+    assert client.get("/static/style.css").status_code == 200  # files show no data: no record
+    analyst = "user:1 (analyst)"
+    assert records("RS") == [
+        (analyst, "web.login", "signed in from testclient"),
+        (analyst, "GET /queue", "403"),
+        (analyst, "GET /kpis", "200"),
+    ]
+    assert records(audit.HUB_CHAIN) == [("anonymous", "GET /queue", "303")]

@@ -53,10 +53,13 @@ def test_an_auditor_sees_their_sign_in_and_the_chain_verified(
     page = browser_as(make_user("RS", Role.AUDITOR, name="Auditor"))
     page.get_by_role("navigation").get_by_role("link", name="Audit log").click()
     page.wait_for_url("**/audit")
-    newest = page.locator("#audit-records tbody tr").first.inner_text()
-    assert "web.login" in newest and "signed in" in newest
+    # Newest first: the home page shown after signing in, then the sign-in itself.
+    rows = page.locator("#audit-records tbody tr")
+    assert "GET /\t" in rows.nth(0).inner_text() and "user:1 (auditor)" in rows.nth(0).inner_text()
+    assert "web.login" in rows.nth(1).inner_text() and "signed in" in rows.nth(1).inner_text()
     page.wait_for_selector("#chain-verdict")  # swapped in by htmx once the check is done
-    assert page.inner_text("#chain-verdict").startswith("The chain verifies: 1 record")
+    # ... and by then the view of this page too.
+    assert page.inner_text("#chain-verdict").startswith("The chain verifies: 3 records")
     page.get_by_label("Action starts with").fill("web.logout")
     page.get_by_role("button", name="Filter").click()
     page.wait_for_url("**/audit?action=web.logout**")
