@@ -286,6 +286,8 @@ def _supersede(
 ) -> None:
     """Keep the current versions whole, then replace them with the amendments."""
     ids = changed.get_column("id").to_list()
+    # In id order, before the update: the same order a decision's transaction locks them in.
+    rollup.hold_declarations(connection=conn, declaration_ids=ids)
     documents = load_documents(conn, ids)
     writer.insert(
         conn,

@@ -60,7 +60,7 @@ def _counts() -> dict[str, pl.Expr]:
         "hits": total("hits"),
         "targeted": total("inspections", ~random),
         "targeted_hits": total("hits", ~random),
-        "revenue": total("revenue_eur"),
+        "revenue": total("revenue_cents"),
         "seizures": total("seizures"),
         "selected": total("declarations", selected),
         **{f"channel_{x}": total("declarations", c("channel") == x) for x in CHANNELS},
@@ -88,7 +88,7 @@ def _release() -> dict[str, pl.Expr]:
 
 def _row(k: dict[str, Any], *, population: bool) -> dict[str, Any]:
     n, inspections, hits = k["n"], k["inspections"], k["hits"]
-    targeted, targeted_hits, revenue = k["targeted"], k["targeted_hits"], float(k["revenue"])
+    targeted, targeted_hits, revenue = k["targeted"], k["targeted_hits"], k["revenue"] / 100
     row: dict[str, Any] = {
         "declarations": n,
         "selectivity_rate": {x: round(k[f"channel_{x}"] / n, 4) if n else None for x in CHANNELS},

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from riskhub.db.base import Base
@@ -33,6 +33,7 @@ class KpiDay(Base):
     inspections: Mapped[int] = mapped_column(Integer)  # declarations inspected
     hits: Mapped[int] = mapped_column(Integer)  # ... and found non-compliant
     seizures: Mapped[int] = mapped_column(Integer)
-    revenue_eur: Mapped[float] = mapped_column(Float)
+    # In cents: a sum of whole numbers is the same in any order, a sum of floats is not.
+    revenue_cents: Mapped[int] = mapped_column(BigInteger)
     arrival_hours: Mapped[str] = mapped_column(Text)  # JSON array: arrival to release, each
     lodgement_hours: Mapped[str] = mapped_column(Text)  # JSON array: lodgement to release, each

@@ -25,18 +25,19 @@ from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from riskhub.db.tenancy import acting_for
+from riskhub.declarations.models import Declaration
 from riskhub.kpis.frame import read_frame
 from riskhub.kpis.models import KpiDay
 from riskhub.selectivity.models import SelectivityDecision
 
 KEYS = ("party", "day", "office", "channel", "random_control", "aeo", "driver")
-COUNTS = ("declarations", "inspections", "hits", "seizures", "revenue_eur")
+COUNTS = ("declarations", "inspections", "hits", "seizures", "revenue_cents")
 HOURS = ("arrival_hours", "lodgement_hours")
 SCHEMA: dict[str, Any] = {
     "party": pl.String, "day": pl.Date, "office": pl.String, "channel": pl.String,
     "random_control": pl.Boolean, "aeo": pl.Boolean, "driver": pl.String,
     "declarations": pl.Int64, "inspections": pl.Int64, "hits": pl.Int64, "seizures": pl.Int64,
-    "revenue_eur": pl.Float64,
+    "revenue_cents": pl.Int64,
     "arrival_hours": pl.List(pl.Float64), "lodgement_hours": pl.List(pl.Float64),
 }  # fmt: skip
 
@@ -54,7 +55,11 @@ def counted(frame: pl.DataFrame) -> pl.DataFrame:
         inspections=inspected.cast(pl.Int64),
         hits=(inspected & c("hit")).cast(pl.Int64),
         seizures=(inspected & c("seizure")).cast(pl.Int64),
-        revenue_eur=pl.when(inspected).then(c("revenue_eur")).otherwise(0.0),
+        # Whole cents, so that totals do not depend on the order they are added in.
+        revenue_cents=pl.when(inspected)
+        .then((c("revenue_eur") * 100).round())
+        .otherwise(0)
+        .cast(pl.Int64),
         # A declaration not released yet has no hours: an empty list, not a null in one.
         arrival_hours=_listed("arrival_to_release_h"),
         lodgement_hours=_listed("lodgement_to_release_h"),
@@ -131,10 +136,28 @@ def _stored(row: dict[str, Any]) -> dict[str, Any]:
     return {**row, **{name: json.dumps(row[name]) for name in HOURS}}
 
 
+def hold_declarations(*, connection: Connection, declaration_ids: Iterable[int]) -> None:
+    """Lock these declarations' rows to the end of the transaction (PostgreSQL), in id order.
+
+    A decision, an amendment, an inspection and a release time of one declaration
+    each rebuild the day of its decision. Whoever comes second must see what the
+    first wrote, or a day is rebuilt without it; holding the declaration first
+    makes the second wait for the first to commit. Always declarations, then days.
+    """
+    if connection.dialect.name != "postgresql":
+        return  # SQLite has one writer at a time
+    ids, d = sorted(set(declaration_ids)), Declaration
+    for start in range(0, len(ids), 1000):
+        connection.execute(
+            select(d.id).where(d.id.in_(ids[start : start + 1000])).order_by(d.id).with_for_update()
+        ).all()
+
+
 def refresh_declarations(*, connection: Connection, declaration_ids: Iterable[int]) -> None:
     """Rebuild the days of these declarations' decisions, after their inspections, release
     times or versions changed in this transaction."""
     ids, days = sorted(set(declaration_ids)), dict[str, set[date]]()
+    hold_declarations(connection=connection, declaration_ids=ids)
     s = SelectivityDecision
     for start in range(0, len(ids), 1000):
         for party, lodged_at in connection.execute(
@@ -169,27 +192,27 @@ def read(*, engine: Engine, parties: list[str], since: datetime, until: datetime
 
 
 def rebuild(*, engine: Engine, party: str) -> int:
-    """Recompute every day of ``party``'s rollup; the number of rows written."""
+    """Recompute every day of ``party``'s rollup; the number of rows it has then.
+
+    A month per transaction, each day locked as a live write locks it, so the
+    API keeps working meanwhile and a rebuild never deadlocks with it.
+    """
     s, k = SelectivityDecision, KpiDay
     writer = engine.execution_options(sqlite_immediate=True)
-    with acting_for(party), Session(writer) as session, session.begin():
-        connection = session.connection()
-        connection.execute(delete(k).where(k.party == party))
-        first, last = connection.execute(
+    with acting_for(party), Session(engine) as session:
+        first, last = session.execute(
             select(func.min(s.lodged_at), func.max(s.lodged_at)).where(s.party == party)
         ).one()
-        if first is not None:
-            # Month by month: a few years of a large Party's declarations do not fit at once.
-            day = first.date()
-            while day <= last.date():
-                end = min(day + timedelta(days=30), last.date())
-                refresh(connection=connection, party=party, days=_every_day(day, end))
-                day = end + timedelta(days=1)
-        return int(
-            connection.execute(
-                select(func.count()).select_from(k).where(k.party == party)
-            ).scalar_one()
-        )
+        # Days with rows but no decision any more are emptied too.
+        days = set(session.scalars(select(k.day).distinct().where(k.party == party)))
+    if first is not None:
+        days |= set(_every_day(first.date(), last.date()))
+    ordered = sorted(days)
+    for start in range(0, len(ordered), 31):
+        with acting_for(party), Session(writer) as session, session.begin():
+            refresh(connection=session.connection(), party=party, days=ordered[start : start + 31])
+    with acting_for(party), Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(k).where(k.party == party)) or 0)
 
 
 def _every_day(first: date, last: date) -> list[date]:

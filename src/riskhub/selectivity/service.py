@@ -200,8 +200,12 @@ def _store(session: Session | Any, decisions: Sequence[Decision]) -> None:
     statement = insert_for(session, SelectivityDecision).on_conflict_do_nothing(
         index_elements=["declaration_id", "declaration_version"]
     )
-    session.execute(statement, values)
     connection = session if isinstance(session, Connection) else session.connection()
+    # An amendment, inspection or release time of these declarations now waits for this
+    # transaction, then rebuilds the day with this decision in it (rollup.hold_declarations).
+    held = [d.declaration_id for d in decisions]
+    rollup.hold_declarations(connection=connection, declaration_ids=held)
+    session.execute(statement, values)
     days: dict[str, set[date]] = {}
     for d in decisions:
         days.setdefault(d.party, set()).add(d.lodged_at.date())

@@ -120,12 +120,13 @@ def simulate(
                 records.append((row.id, record))
         with acting_for(party), Session(engine) as session, session.begin():
             session.execute(insert(ReleaseTime), times)
+            # Every day of the chunk first, then record_many those of the inspected again:
+            # the days are locked in one ascending order, as every other write locks them.
+            rollup.refresh_declarations(connection=session.connection(),
+                                        declaration_ids=[row.id for row in chunk])  # fmt: skip
             done = record_many(
                 session=session, party=party, records=records, recorder=Recorder(None)
             )
-            # record_many counted the inspected; the release times of the rest count too.
-            rollup.refresh_declarations(connection=session.connection(),
-                                        declaration_ids=[row.id for row in chunk])  # fmt: skip
         out.release_times += len(times)
         out.inspections += sum(d.status == "created" for d in done)
         out.rejected += sum(d.status == "rejected" for d in done)

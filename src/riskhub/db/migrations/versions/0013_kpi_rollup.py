@@ -33,7 +33,7 @@ def upgrade() -> None:
         sa.Column("inspections", sa.Integer(), nullable=False),
         sa.Column("hits", sa.Integer(), nullable=False),
         sa.Column("seizures", sa.Integer(), nullable=False),
-        sa.Column("revenue_eur", sa.Float(), nullable=False),
+        sa.Column("revenue_cents", sa.BigInteger(), nullable=False),
         sa.Column("arrival_hours", sa.Text(), nullable=False),
         sa.Column("lodgement_hours", sa.Text(), nullable=False),
         sa.ForeignKeyConstraint(
