@@ -7,6 +7,7 @@ from fastapi import FastAPI
 from riskhub import __version__, logs
 from riskhub.access.routes import router as access_router
 from riskhub.api_types import ERROR_RESPONSES
+from riskhub.assessments.routes import router as assessments_router
 from riskhub.audit import middleware as audit_middleware
 from riskhub.audit.routes import router as audit_router
 from riskhub.declarations import schemas as declaration_schemas
@@ -63,6 +64,7 @@ def create_app() -> FastAPI:
     app.include_router(joint_actions_router)
     app.include_router(aeo_router)
     app.include_router(lpco_router)
+    app.include_router(assessments_router)
     web.install(app)
     audit_middleware.install(app)
 

@@ -48,6 +48,8 @@ class Permission(StrEnum):
     # The Action Plan tracker (S5): every signed-in user reads it.
     ACTIONPLAN_REPORT = "actionplan:report"  # report one's Party's progress, with evidence
     ACTIONPLAN_REVIEW = "actionplan:review"  # take the semi-annual review snapshot
+    ASSESSMENTS_FILL = "assessments:fill"  # answer one's Party's S3/S4 assessments
+    ASSESSMENTS_READ = "assessments:read"  # one's Party's results; all Parties' for RMWG/XS
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -87,6 +89,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.REGISTRIES_READ,
             Permission.AEO_MANAGE,
             Permission.ACTIONPLAN_REPORT,
+            Permission.ASSESSMENTS_READ,
         }
     ),
     Role.PARTY_ADMIN: frozenset(
@@ -96,6 +99,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.USERS_MANAGE,
             Permission.EXCHANGE_READ,
             Permission.ACTIONPLAN_REPORT,
+            Permission.ASSESSMENTS_FILL,
+            Permission.ASSESSMENTS_READ,
         }
     ),
     # The RMWG reviews the profiles shared with it and decides on common ones;
@@ -111,6 +116,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.COMMON_PROFILES_DRAFT,
             Permission.RISKS_WRITE,
             Permission.ACTIONPLAN_REPORT,
+            Permission.ASSESSMENTS_READ,
         }
     ),
     # The Secretariat follows governance (adoption, register, joint actions) as
@@ -121,6 +127,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.GOVERNANCE_READ,
             Permission.ACTIONPLAN_REPORT,
             Permission.ACTIONPLAN_REVIEW,
+            Permission.ASSESSMENTS_READ,
         }
     ),
     # Other agencies see the decisions that notify them (never the declarations as such)

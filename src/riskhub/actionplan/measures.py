@@ -16,6 +16,7 @@ from typing import TypeVar
 from sqlalchemy import Engine, exists, func, select
 from sqlalchemy.orm import Session
 
+from riskhub.assessments.models import AssessmentResponse
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
 from riskhub.exchange.messages import MessageType
@@ -56,7 +57,14 @@ def measure_all(*, engine: Engine, today: date | None = None) -> dict[str, Measu
     reporting = set().union(*_per_party(engine, parties, _inspection_reporters).values())
     with Session(engine) as session:
         s6 = adoption(session=session)
+        assessed = {code: len(_assessed(session, code) & set(parties)) / len(parties)
+                    for code in ("RM-GAP", "STAFFING")}  # fmt: skip
     out = [
+        Measure("S3", round(assessed["RM-GAP"], 4), 1.0, "share",
+                "CEFTA Parties that submitted the risk management gap assessment (RM-GAP)"),
+        Measure("S4", round(assessed["STAFFING"], 4), 1.0, "share",
+                "CEFTA customs administrations that submitted the staffing and training needs "
+                "assessment (STAFFING)"),
         Measure("S6", s6["share_approving_all"], 0.5, "share",
                 "CEFTA Parties that approved every common profile in force"),
         Measure("S9", len(set().union(*offices.values())), 2, "count",
@@ -91,6 +99,13 @@ def _per_party(
 
 def _share(flags: dict[str, bool]) -> float:
     return round(sum(flags.values()) / len(flags), 4) if flags else 0.0
+
+
+def _assessed(session: Session, code: str) -> set[str]:
+    """The Parties that submitted questionnaire ``code`` at least once."""
+    r = AssessmentResponse
+    query = select(r.party).distinct().where(r.code == code, r.status == "submitted")
+    return set(session.scalars(query))
 
 
 def _selecting_offices(session: Session, party: str, since: datetime, until: datetime) -> set[str]:

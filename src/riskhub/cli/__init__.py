@@ -10,6 +10,7 @@ from riskhub import logs
 from riskhub.cli import (
     actionplan,
     aeo,
+    assess,
     audit,
     db,
     demo,
@@ -46,6 +47,7 @@ app.add_typer(users.app, name="users")
 app.add_typer(audit.app, name="audit")
 app.add_typer(aeo.app, name="aeo")
 app.add_typer(actionplan.app, name="actionplan")
+app.add_typer(assess.app, name="assess")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(lists.app, name="lists")
 app.add_typer(offices.app, name="offices")

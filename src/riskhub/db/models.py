@@ -7,6 +7,7 @@ def load_all_models() -> None:
     """Import each feature's tables; add new feature packages here."""
     import riskhub.access.models
     import riskhub.actionplan.models
+    import riskhub.assessments.models
     import riskhub.audit.models
     import riskhub.declarations.models
     import riskhub.exchange.models

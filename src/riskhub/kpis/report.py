@@ -191,7 +191,11 @@ def render_html(data: dict[str, Any]) -> str:
 
 def write(data: dict[str, Any], out: Path) -> Path:
     """Write the review to ``out``: PDF when it ends in .pdf, else HTML."""
-    page = render_html(data)
+    return save_page(render_html(data), out, base=TEMPLATES)
+
+
+def save_page(page: str, out: Path, *, base: Path) -> Path:
+    """Write an HTML page to ``out``, or its PDF when ``out`` ends in .pdf (WeasyPrint)."""
     out.parent.mkdir(parents=True, exist_ok=True)
     if out.suffix.lower() != ".pdf":
         out.write_text(page, encoding="utf-8")
@@ -202,7 +206,7 @@ def write(data: dict[str, Any], out: Path) -> Path:
         raise ReportError(
             f"PDF needs WeasyPrint ({error}): pip install 'riskhub[pdf]', or write .html"
         ) from error
-    HTML(string=page, base_url=str(TEMPLATES)).write_pdf(out)
+    HTML(string=page, base_url=str(base)).write_pdf(out)
     return out
 
 
