@@ -12,7 +12,7 @@ from rich.table import Table
 
 from riskhub.cli.common import console, errors, ready_engine
 from riskhub.kpis import service
-from riskhub.reference.parties import DECLARATION_OWNERS
+from riskhub.reference.parties import DECLARATION_OWNERS, LIVE_OWNERS
 
 BY = ("party", "office", "profile", "channel")
 
@@ -21,7 +21,9 @@ def kpi(
     since: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="First day."),
     until: datetime | None = typer.Option(None, formats=["%Y-%m-%d"], help="Last day (inclusive)."),
     by: str | None = typer.Option(None, help="Group by office, party, profile or channel."),
-    party: list[str] = typer.Option([], help="Only these Parties (default: all)."),
+    party: list[str] = typer.Option(
+        [], help="Only these Parties (default: all but the ZZ sandbox)."
+    ),
     as_json: bool = typer.Option(False, "--json", help="Print JSON instead of a table."),
 ) -> None:
     """Selectivity, hit rates, random baseline, detection, leakage, revenue, release times."""
@@ -39,7 +41,7 @@ def kpi(
     except ValueError as error:
         errors.print(f"[red]{error}[/]")
         raise typer.Exit(2) from error
-    parties = sorted(party) or sorted(DECLARATION_OWNERS)
+    parties = sorted(party) or sorted(LIVE_OWNERS)
     rows = service.kpi_table(engine=ready_engine(), parties=parties, since=first, until=last, by=by)
     if as_json:
         head = {**service.span(first, last), "by": by, "parties": parties}

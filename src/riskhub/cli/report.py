@@ -10,7 +10,7 @@ import typer
 
 from riskhub.cli.common import console, errors, ready_engine
 from riskhub.kpis import report, service
-from riskhub.reference.parties import DECLARATION_OWNERS
+from riskhub.reference.parties import DECLARATION_OWNERS, LIVE_OWNERS
 
 app = typer.Typer(help="Reviews and analyses for the M&E of risk management.", no_args_is_help=True)
 
@@ -20,14 +20,16 @@ def _parties(party: list[str]) -> list[str]:
     if unknown:
         errors.print(f"[red]unknown Party {unknown[0]!r}[/]")
         raise typer.Exit(2)
-    return sorted(party) or sorted(DECLARATION_OWNERS)
+    return sorted(party) or sorted(LIVE_OWNERS)
 
 
 @app.command("review")
 def review(
     period: str = typer.Option(..., help="2026H1, 2026H2 or a year, e.g. 2026."),
     out: Path = typer.Option(..., help="FILE.pdf or FILE.html"),
-    party: list[str] = typer.Option([], help="Only these Parties (default: all)."),
+    party: list[str] = typer.Option(
+        [], help="Only these Parties (default: all but the ZZ sandbox)."
+    ),
 ) -> None:
     """The semi-annual review with the post-implementation review of selectivity (L5)."""
     try:
@@ -68,7 +70,9 @@ def pilot(
     since: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="First day compared."),
     until: datetime = typer.Option(..., formats=["%Y-%m-%d"], help="Last day compared."),
     control: list[str] = typer.Option([], help="Control office(s) for difference-in-differences."),
-    party: list[str] = typer.Option([], help="Only these Parties (default: all)."),
+    party: list[str] = typer.Option(
+        [], help="Only these Parties (default: all but the ZZ sandbox)."
+    ),
 ) -> None:
     """Pilot offices before/after the start date against control offices, as JSON."""
     first, last = service.period(since.date(), until.date())

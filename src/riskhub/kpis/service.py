@@ -21,7 +21,7 @@ from riskhub.kpis import effectiveness, measures, pilot, rollup
 from riskhub.kpis.frame import read_parties
 from riskhub.profiles.models import RiskProfile
 from riskhub.profiles.service import active_common_codes, shared_with
-from riskhub.reference.parties import DECLARATION_OWNERS, SECRETARIAT_PARTY
+from riskhub.reference.parties import LIVE_OWNERS, SECRETARIAT_PARTY
 from riskhub.selectivity.models import SelectivityDecision
 
 CROSS_PARTY_ROLES = frozenset({Role.SECRETARIAT, Role.RMWG})
@@ -29,8 +29,9 @@ MIN_GROUP = 10  # declarations: smaller groups are left out of cross-Party answe
 
 
 def parties_for(*, party: str, role: Role) -> list[str]:
-    """The Parties whose numbers a caller may see: all for the Secretariat and RMWG."""
-    return sorted(DECLARATION_OWNERS) if role in CROSS_PARTY_ROLES else [party]
+    """The Parties whose numbers a caller may see: all for the Secretariat and RMWG (but the
+    sandbox, whose training traffic is no administration's)."""
+    return sorted(LIVE_OWNERS) if role in CROSS_PARTY_ROLES else [party]
 
 
 def period(since: date | None, until: date | None, *, days: int = 90) -> tuple[datetime, datetime]:

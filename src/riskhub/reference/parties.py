@@ -62,6 +62,8 @@ PARTY_KINDS: dict[str, str] = {
 PARTY_CODES: frozenset[str] = frozenset(PARTY_KINDS)
 # Who can own declarations: every Party but the Secretariat.
 DECLARATION_OWNERS: frozenset[str] = PARTY_CODES - {SECRETARIAT_PARTY}
+# Whose traffic is real: cross-Party numbers never count the sandbox's training data.
+LIVE_OWNERS: frozenset[str] = DECLARATION_OWNERS - {SANDBOX_PARTY}
 
 
 def party_name(code: str) -> str:
