@@ -73,7 +73,7 @@ def test_each_role_is_offered_the_pages_it_may_open_and_refused_the_rest(
     offered = {
         Role.OFFICER: {"Work queue", "RIFs", "Registries", "Action Plan"},
         Role.SECRETARIAT: {"KPIs", "Common profiles", "Risk register", "Joint actions",
-                           "Action Plan"},
+                           "Assessments", "Action Plan"},
         Role.AUDITOR: {"Audit log", "Action Plan"},
     }  # fmt: skip
     for role, labels in offered.items():

@@ -55,7 +55,8 @@ def response(*, session: Session, party: str, code: str, period: str) -> Assessm
     ).one_or_none()
 
 
-def _checked_period(period: str) -> str:
+def checked_period(period: str) -> str:
+    """``period`` if it is a half-year such as 2026-H2, else a 422 AssessmentError."""
     if PERIOD.fullmatch(period) is None:
         raise AssessmentError(
             422, [f"a period is a half-year written like 2026-H2, not {period!r}"]
@@ -70,7 +71,7 @@ def save(
     """Lay ``answers`` and ``comments`` over ``party``'s draft (a None answer clears one)."""
     if party not in CEFTA_PARTIES:
         raise AssessmentError(403, ["assessments are filled in by the CEFTA administrations"])
-    _checked_period(period)
+    checked_period(period)
     row = response(session=session, party=party, code=code, period=period)
     form = questionnaire(code=code, version=row.version if row else None)
     if row is not None and row.status == SUBMITTED:
@@ -101,7 +102,7 @@ def submit(
     *, session: Session, party: str, code: str, period: str, actor: str
 ) -> AssessmentResponse:
     """Submit ``party``'s complete draft: scored, and kept from then on as it is."""
-    _checked_period(period)
+    checked_period(period)
     row = response(session=session, party=party, code=code, period=period)
     if row is None:
         raise AssessmentError(404, [f"there is no draft of {code} for {period} to submit"])
@@ -143,7 +144,7 @@ def results(*, session: Session, parties: list[str], code: str) -> list[dict[str
 
 def gap_report(*, session: Session, parties: list[str], code: str, period: str) -> dict[str, Any]:
     """The gap report of ``code`` for ``period``: per Party, the weakest dimensions first."""
-    _checked_period(period)
+    checked_period(period)
     form = questionnaire(code=code)
     r = AssessmentResponse
     rows = session.scalars(

@@ -40,6 +40,8 @@ PAGES: tuple[Page, ...] = (
          "AEO authorisations and recognitions, LPCO certificates"),
     Page("Exchange", "/exchange", Permission.EXCHANGE_READ,
          "messages in and out with partner hubs, failures, matching findings"),
+    Page("Assessments", "/assessments", Permission.ASSESSMENTS_READ,
+         "risk management gap (S3) and staffing (S4) assessments: answers, scores, gaps"),
     Page("Audit log", "/audit", Permission.AUDIT_READ,
          "who did what, signed and chained"),
     Page("Action Plan", "/action-plan", None,

@@ -76,6 +76,7 @@ def install(app: FastAPI) -> None:
     """Add the pages, their static files and their error pages to ``app``."""
     from riskhub.web import (
         action_plan,
+        assessments,
         audit,
         exchange,
         governance,
@@ -88,7 +89,7 @@ def install(app: FastAPI) -> None:
     )
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
-    screens = (action_plan, queue, kpis, workbench, models_monitor, governance, risks,
+    screens = (action_plan, assessments, queue, kpis, workbench, models_monitor, governance, risks,
                registries, exchange, audit)  # fmt: skip
     # A router of its own for each app: tests build many apps in one process.
     pages = APIRouter(include_in_schema=False)
