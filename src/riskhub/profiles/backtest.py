@@ -20,7 +20,7 @@ from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
 from riskhub.matching.fields import exits_for, with_seed
 from riskhub.profiles import service as profiles
-from riskhub.profiles.compiled import compile_profile
+from riskhub.profiles.compiled import CompiledProfile, compile_profile
 from riskhub.profiles.document import read_profile
 from riskhub.profiles.history import with_history
 from riskhub.selectivity import engine as evaluation
@@ -49,60 +49,81 @@ class BacktestReport:
         return round(self.found / self.inspected, 4) if self.inspected else None
 
 
+def compile_draft(*, session: Session, party: str, text: str) -> CompiledProfile:
+    """A profile's YAML compiled as ``party`` would run it, or ProfileError with its problems."""
+    lists = profiles.visible_lists(session=session, party=party)
+    read = read_profile(text, lists={n: r.kind for n, r in lists.items()})
+    if not read.ok or read.document is None or read.criteria is None:
+        raise profiles.ProfileError("; ".join(str(p) for p in read.problems))
+    return compile_profile(
+        id=0, owner=party, version=0, document=read.document, criteria=read.criteria,
+        lists={n: profiles.list_entries(r) for n, r in lists.items()},
+    )  # fmt: skip
+
+
+def judged(
+    *, session: Session, party: str, run: list[CompiledProfile], since: datetime,
+    until: datetime, where: Any = None,
+) -> pl.DataFrame:  # fmt: skip
+    """Each of ``party``'s declarations lodged in [since, until) (and matching ``where``), with
+    the profiles of ``run`` that fire on it (``fired``: their positions) and what it hid.
+
+    ``non_compliant`` and ``revenue`` come from the known outcomes (the planted truth
+    of synthetic traffic); ``kinds`` names the non-compliance found in its items.
+    """
+    d = Declaration
+    chosen = [d.party == party, between(since, until)] + ([where] if where is not None else [])
+    targets = read_rows(session, item_rows(*chosen))
+    if not targets.height:
+        return pl.DataFrame()
+    earlier = read_rows(
+        session, item_rows(d.party == party, between(since - timedelta(days=HISTORY_DAYS), since))
+    )
+    rows = with_seed(with_history(targets, earlier), exits_for(session=session, party=party,
+                                                                frame=targets))  # fmt: skip
+    planted = pl.col("known_outcome").is_not_null() & (pl.col("known_outcome") != "compliant")
+    return (
+        rows.group_by("party", "reference", maintain_order=True)
+        .agg(
+            pl.col("declaration_id").first(),
+            pl.col("office").first(),
+            pl.col("lodged_at").first(),
+            pl.col("lodged_at").first().dt.date().alias("day"),
+            planted.any().alias("non_compliant"),
+            pl.col("known_revenue_eur").sum().alias("revenue"),
+            pl.col("known_outcome").filter(planted).unique().sort().alias("kinds"),
+        )
+        .join(evaluation.fired(rows, run), on=["party", "reference"])
+    )
+
+
 def backtest(
     *, engine: Engine, party: str, text: str, since: datetime, until: datetime | None = None
 ) -> BacktestReport:
     """Run a draft profile over ``party``'s declarations lodged in [since, until)."""
     until = until or datetime.now().replace(microsecond=0) + timedelta(days=1)
     with acting_for(party), Session(engine) as session:
-        lists = profiles.visible_lists(session=session, party=party)
-        read = read_profile(text, lists={n: r.kind for n, r in lists.items()})
-        if not read.ok or read.document is None or read.criteria is None:
-            raise profiles.ProfileError("; ".join(str(p) for p in read.problems))
-        draft = compile_profile(
-            id=0, owner=party, version=0, document=read.document, criteria=read.criteria,
-            lists={n: profiles.list_entries(r) for n, r in lists.items()},
-        )  # fmt: skip
+        draft = compile_draft(session=session, party=party, text=text)
         active = [p for p in profiles.active_profiles(session=session, party=party)
                   if not (p.owner == party and p.code == draft.code)]  # fmt: skip
-        d = Declaration
-        targets = read_rows(session, item_rows(d.party == party, between(since, until)))
-        earlier = read_rows(
-            session,
-            item_rows(d.party == party, between(since - timedelta(days=HISTORY_DAYS), since)),
-        )
-        exits = exits_for(session=session, party=party, frame=targets)
-        s = SelectivityDecision
+        d, s = Declaration, SelectivityDecision
         controlled = session.execute(
             select(s.declaration_id).join(
                 d, and_(d.id == s.declaration_id, d.version == s.declaration_version)
             ).where(s.party == party, s.channel.in_(("red", "yellow")), d.lodged_at >= since,
                     d.lodged_at < until)
         ).scalars().all()  # fmt: skip
+        judged_rows = judged(session=session, party=party, run=[draft, *active], since=since,
+                             until=until)  # fmt: skip
     report = BacktestReport(draft.code, since, until)
-    if not targets.height:
+    if not judged_rows.height:
         return report
-    rows = with_seed(with_history(targets, earlier), exits)
-    fired = evaluation.fired(rows, [draft, *active])
-    per_declaration = (
-        rows.group_by("party", "reference", maintain_order=True)
-        .agg(
-            pl.col("declaration_id").first(),
-            pl.col("office").first(),
-            pl.col("lodged_at").first().dt.date().alias("day"),
-            (pl.col("known_outcome").is_not_null() & (pl.col("known_outcome") != "compliant"))
-            .any()
-            .alias("non_compliant"),
-            pl.col("known_revenue_eur").sum().alias("revenue"),
-        )
-        .join(fired, on=["party", "reference"])
-        .with_columns(
-            pl.col("fired").list.contains(0).alias("hit"),
-            pl.col("declaration_id").is_in(list(controlled)).alias("inspected"),
-            (
-                pl.col("fired").list.len() - pl.col("fired").list.contains(0).cast(pl.UInt32) > 0
-            ).alias("other"),
-        )
+    per_declaration = judged_rows.with_columns(
+        pl.col("fired").list.contains(0).alias("hit"),
+        pl.col("declaration_id").is_in(list(controlled)).alias("inspected"),
+        (pl.col("fired").list.len() - pl.col("fired").list.contains(0).cast(pl.UInt32) > 0).alias(
+            "other"
+        ),
     )
     hits = per_declaration.filter(pl.col("hit"))
     inspected = hits.filter(pl.col("inspected"))
