@@ -31,6 +31,7 @@ from riskhub.registries.routes import router as aeo_router
 from riskhub.selectivity.routes import offices as offices_router
 from riskhub.selectivity.routes import queue as queue_router
 from riskhub.selectivity.routes import router as selectivity_router
+from riskhub.training.routes import router as training_router
 from riskhub.web import routes as web
 
 
@@ -65,6 +66,7 @@ def create_app() -> FastAPI:
     app.include_router(aeo_router)
     app.include_router(lpco_router)
     app.include_router(assessments_router)
+    app.include_router(training_router)
     web.install(app)
     audit_middleware.install(app)
 

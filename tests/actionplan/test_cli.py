@@ -23,7 +23,7 @@ def test_show_lists_every_activity_with_the_measured_kpis(engine: Engine) -> Non
     rows = orjson.loads(shown.stdout)
     assert [r["code"] for r in rows] == [a.code for a in activities.load()]
     measured = {r["code"]: r["measured"] for r in rows if r["measured"]}
-    assert sorted(measured) == ["L4", "L7", "M1", "M5", "S10", "S11", "S3", "S4", "S6", "S9"]
+    assert sorted(measured) == ["L4", "L7", "M1", "M5", "M6", "S10", "S11", "S3", "S4", "S6", "S9"]
     assert measured["L7"] == {"code": "L7", "value": 0, "target": 300, "unit": "count",
                               "how": measured["L7"]["how"], "met": False}  # fmt: skip
 

@@ -50,6 +50,9 @@ class Permission(StrEnum):
     ACTIONPLAN_REVIEW = "actionplan:review"  # take the semi-annual review snapshot
     ASSESSMENTS_FILL = "assessments:fill"  # answer one's Party's S3/S4 assessments
     ASSESSMENTS_READ = "assessments:read"  # one's Party's results; all Parties' for RMWG/XS
+    TRAINING_TAKE = "training:take"  # do exercises in the sandbox, join cohorts
+    TRAINING_INSTRUCT = "training:instruct"  # run cohorts and see their trainees' results
+    TRAINING_RECORDS = "training:records"  # record one's Party's officials' courses
 
 
 GRANTS: dict[Role, frozenset[Permission]] = {
@@ -64,6 +67,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.FINDINGS_READ,
             Permission.RIFS_READ,
             Permission.REGISTRIES_READ,
+            Permission.TRAINING_TAKE,
         }
     ),
     Role.ANALYST: frozenset(
@@ -90,6 +94,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.AEO_MANAGE,
             Permission.ACTIONPLAN_REPORT,
             Permission.ASSESSMENTS_READ,
+            Permission.TRAINING_TAKE,
         }
     ),
     Role.PARTY_ADMIN: frozenset(
@@ -101,6 +106,8 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.ACTIONPLAN_REPORT,
             Permission.ASSESSMENTS_FILL,
             Permission.ASSESSMENTS_READ,
+            Permission.TRAINING_INSTRUCT,
+            Permission.TRAINING_RECORDS,
         }
     ),
     # The RMWG reviews the profiles shared with it and decides on common ones;
@@ -117,6 +124,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.RISKS_WRITE,
             Permission.ACTIONPLAN_REPORT,
             Permission.ASSESSMENTS_READ,
+            Permission.TRAINING_INSTRUCT,
         }
     ),
     # The Secretariat follows governance (adoption, register, joint actions) as
@@ -140,6 +148,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.CHECKLISTS_READ,
             Permission.REGISTRIES_READ,
             Permission.LPCO_ISSUE,
+            Permission.TRAINING_TAKE,
         }
     ),
     Role.EU_PARTNER: frozenset({Permission.EXCHANGE_PULL}),

@@ -27,6 +27,7 @@ from riskhub.reference.crossings import CROSSINGS
 from riskhub.reference.parties import CEFTA_PARTIES, EU_MEMBER_STATES
 from riskhub.selectivity.models import SelectivityDecision
 from riskhub.targeting.models import RiskModelVersion
+from riskhub.training.service import officials_trained
 
 T = TypeVar("T")
 WINDOW_DAYS = 90  # "active" means at work within the last 90 days
@@ -81,6 +82,9 @@ def measure_all(*, engine: Engine, today: date | None = None) -> dict[str, Measu
                 "CEFTA Parties whose declarations are in the hub"),
         Measure("L7", priority_passage(engine=engine, parties=parties, on=today)["total"], 300,
                 "count", "AEOs with priority passage at CEFTA borders (own or recognised)"),
+        Measure("M6", sum(officials_trained(engine=engine).values()), 14, "count",
+                "Customs and other agencies' officials who completed a course or passed a "
+                "sandbox exercise (training records)"),
         Measure("M5", sum(_per_party(engine, parties, _models_tested).values()), 1, "count",
                 "AI risk models trained and measured on a later, held-out period"),
     ]  # fmt: skip

@@ -23,4 +23,5 @@ def load_all_models() -> None:
     import riskhub.registries.models
     import riskhub.selectivity.models
     import riskhub.targeting.models
+    import riskhub.training.models
     import riskhub.web.models  # noqa: F401

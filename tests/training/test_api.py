@@ -1,0 +1,139 @@
+"""Training over the API: cohorts, exercises in the sandbox, scored attempts, records, M6."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from riskhub.access.roles import Role
+from riskhub.actionplan.measures import measure_all
+from riskhub.app import create_app
+from riskhub.declarations.models import Declaration
+from riskhub.profiles.models import RiskProfile
+from riskhub.training import exercises, scoring
+from riskhub.training.exercises import Exercise, Traffic
+from tests.conftest import MakeUser
+
+SMALL = Exercise(
+    code="SMALL", title="A small undervaluation drill", scenario="Cheap imports, two weeks.",
+    goal="Catch undervalued imports.", targets=["undervaluation"],
+    traffic=Traffic(seed=5, start=date(2025, 2, 3), days=14, trucks_per_day=40),
+    window_days=7, budget=0.2, pass_mark=1,
+)  # fmt: skip
+PROFILE = """\
+code: ZZ-CHEAP
+title: Imports cheaper per kg than half the usual price
+threat: undervaluation
+direction: IMPORT
+criteria:
+  all:
+    - unit_value_deviation_pct: {lt: -40}
+    - reference_items: {gte: 3}
+action: {channel: yellow}
+weight: 30
+"""
+
+
+@pytest.fixture
+def client(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestClient]:
+    monkeypatch.setitem(exercises.shipped(), "SMALL", SMALL)
+    with TestClient(create_app()) as c:
+        yield c
+
+
+def auth(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def test_a_cohort_works_through_an_exercise(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    instructor = auth(make_user("RS", Role.PARTY_ADMIN, name="Instructor Ana"))
+    made = client.post("/api/v1/training/cohorts", json={"name": "Preševo, March",
+                                                         "exercises": ["SMALL"]},
+                       headers=instructor)  # fmt: skip
+    assert made.status_code == 201, made.text
+    cohort = made.json()
+    assert cohort["exercises"] == ["SMALL"] and len(cohort["join_code"]) == 8
+    rs = auth(make_user("RS", Role.OFFICER, name="Officer Jovan", offices=["RS-PRE"]))
+    mk = auth(make_user("MK", Role.AGENCY_OFFICER, name="Inspector Ilina",
+                        agency="phytosanitary"))  # fmt: skip
+    for who in (rs, mk):
+        joined = client.post("/api/v1/training/cohorts/join",
+                             json={"join_code": cohort["join_code"].lower()}, headers=who)  # fmt: skip
+        assert joined.status_code == 200 and joined.json()["join_code"] is None
+
+    url = "/api/v1/training/exercises/SMALL/attempts"
+    early = client.post(url, json={"profiles": [PROFILE]}, headers=rs)
+    assert early.status_code == 409 and "start it first" in early.json()["detail"]
+    started = client.post("/api/v1/training/exercises/SMALL/start", headers=rs).json()
+    assert started["declarations"] > 500
+    again = client.post("/api/v1/training/exercises/SMALL/start", headers=mk).json()
+    assert again == started  # seeded once
+
+    sent = client.post(url, json={"profiles": [PROFILE], "cohort_id": cohort["id"]}, headers=rs)
+    assert sent.status_code == 201, sent.text
+    result = sent.json()
+    # The same numbers as scoring the profile directly on the sandbox.
+    direct = scoring.attempt(engine=engine, exercise=SMALL, texts=[PROFILE])
+    assert result["score"] == direct.score and result["result"]["caught"] == direct.caught
+    assert result["result"]["controlled"] <= result["result"]["budget"]
+    assert result["passed"] is (direct.score >= SMALL.pass_mark)
+    broken = client.post(url, json={"profiles": ["code: ZZ-X\n"], "cohort_id": cohort["id"]},
+                         headers=mk)  # fmt: skip
+    assert broken.status_code == 422 and "a profile cannot be read" in broken.json()["detail"]
+
+    view = client.get(f"/api/v1/training/cohorts/{cohort['id']}", headers=instructor).json()
+    results = {t["name"]: t["results"]["SMALL"] for t in view["trainees"]}
+    assert results["Inspector Ilina"] is None
+    assert results["Officer Jovan"][0] == direct.score  # best score, passed, attempts
+    own = client.get(f"/api/v1/training/cohorts/{cohort['id']}", headers=mk).json()
+    assert [t["name"] for t in own["trainees"]] == ["Inspector Ilina"]
+    outsider = auth(make_user("AL", Role.ANALYST))
+    assert (
+        client.get(f"/api/v1/training/cohorts/{cohort['id']}", headers=outsider).status_code == 404
+    )
+    assert client.post(url, json={"profiles": [PROFILE], "cohort_id": cohort["id"]},
+                       headers=outsider).status_code == 404  # fmt: skip
+    assert client.post("/api/v1/training/exercises/NOPE/start", headers=rs).status_code == 404
+    mine = client.get("/api/v1/training/attempts", headers=rs).json()
+    assert [a["exercise"] for a in mine] == ["SMALL"]
+
+    # The pass became a training record of Serbia's, counted for M6.
+    records = client.get("/api/v1/training/records", headers=instructor).json()
+    if direct.passed:
+        assert [(r["person"], r["course"], r["kind"]) for r in records] == [
+            ("Officer Jovan", "exercise SMALL", "exercise")]  # fmt: skip
+    # Training touched the sandbox only: no profile stored, no Serbian declaration added.
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(RiskProfile)).scalar_one() == 0
+        parties = conn.execute(select(Declaration.party).distinct()).scalars().all()
+    assert parties == ["ZZ"]
+
+
+def test_records_stay_with_their_party_and_m6_counts_people(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    rs, mk = auth(make_user("RS", Role.PARTY_ADMIN)), auth(make_user("MK", Role.PARTY_ADMIN))
+    course = {"course": "Risk-based selectivity, basic", "completed_on": "2026-10-05"}
+    for person in ("Ana", "Jovan", "Ana"):
+        sent = client.post("/api/v1/training/records", json={**course, "person": person},
+                           headers=rs)  # fmt: skip
+        assert sent.status_code == 201
+    client.post("/api/v1/training/records", json={**course, "person": "Ilina",
+                                                  "agency": "veterinary"}, headers=mk)  # fmt: skip
+    assert [r["person"] for r in client.get("/api/v1/training/records", headers=rs).json()] == [
+        "Ana", "Jovan"]  # the repeat is the same record  # fmt: skip
+    assert [r["person"] for r in client.get("/api/v1/training/records", headers=mk).json()] == [
+        "Ilina"]  # fmt: skip
+    bad = client.post("/api/v1/training/records", json={**course, "person": "X",
+                                                         "agency": "police"}, headers=rs)  # fmt: skip
+    assert bad.status_code == 422 and "agency is one of" in bad.json()["detail"]
+    officer = auth(make_user("RS", Role.OFFICER, offices=["RS-PRE"]))
+    assert client.get("/api/v1/training/records", headers=officer).status_code == 403
+    m6 = measure_all(engine=engine)["M6"]
+    assert (m6.value, m6.target, m6.met) == (3, 14, False)
