@@ -26,11 +26,11 @@ from riskhub.inspections.schemas import ChecklistIn
 from riskhub.matching.models import MatchingFinding
 from riskhub.profiles import service as profiles
 from riskhub.selectivity import service as selectivity
-from tests.access import matrix_governance, matrix_registries, matrix_risks
+from tests.access import matrix_capacity, matrix_governance, matrix_registries, matrix_risks
 from tests.access.matrix_world import OFFICE, Case, World, foreign_of, parties_of
 from tests.helpers import nested
 
-AREAS = (matrix_governance, matrix_registries, matrix_risks)
+AREAS = (matrix_capacity, matrix_governance, matrix_registries, matrix_risks)
 
 
 def _decl_body(world: World, party: str) -> Any:

@@ -50,7 +50,7 @@ class Permission(StrEnum):
     ACTIONPLAN_REVIEW = "actionplan:review"  # take the semi-annual review snapshot
     ASSESSMENTS_FILL = "assessments:fill"  # answer one's Party's S3/S4 assessments
     ASSESSMENTS_READ = "assessments:read"  # one's Party's results; all Parties' for RMWG/XS
-    TRAINING_TAKE = "training:take"  # do exercises in the sandbox, join cohorts
+    TRAINING_TAKE = "training:take"  # do exercises in the sandbox, join cohorts (instructors too)
     TRAINING_INSTRUCT = "training:instruct"  # run cohorts and see their trainees' results
     TRAINING_RECORDS = "training:records"  # record one's Party's officials' courses
 
@@ -106,6 +106,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.ACTIONPLAN_REPORT,
             Permission.ASSESSMENTS_FILL,
             Permission.ASSESSMENTS_READ,
+            Permission.TRAINING_TAKE,
             Permission.TRAINING_INSTRUCT,
             Permission.TRAINING_RECORDS,
         }
@@ -124,6 +125,7 @@ GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.RISKS_WRITE,
             Permission.ACTIONPLAN_REPORT,
             Permission.ASSESSMENTS_READ,
+            Permission.TRAINING_TAKE,
             Permission.TRAINING_INSTRUCT,
         }
     ),

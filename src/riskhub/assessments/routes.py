@@ -7,11 +7,10 @@ import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, status
-from fastapi.responses import HTMLResponse
 
 from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission
-from riskhub.assessments import report, scoring, service
+from riskhub.assessments import scoring, service
 from riskhub.assessments.models import AssessmentResponse
 from riskhub.assessments.schemas import AnswersIn, QuestionnaireOut, ResponseOut, ResultOut
 from riskhub.db.session import ReadSession, WriteSession
@@ -26,7 +25,12 @@ Period = Annotated[str, Path(max_length=7)]
 
 
 def _refused(error: service.AssessmentError) -> HTTPException:
-    return HTTPException(error.status, error.problems if error.status == 422 else error.problems[0])
+    if error.status != 422:
+        return HTTPException(error.status, error.problems[0])
+    # The shape of FastAPI's own validation errors, so that clients read both the same way.
+    detail = [{"loc": ["body", p.split(":", 1)[0]], "msg": p, "type": "value_error"}
+              for p in error.problems]  # fmt: skip
+    return HTTPException(error.status, detail)
 
 
 def parties_of(principal: Principal) -> list[str]:
@@ -112,12 +116,13 @@ def results(code: Code, principal: Reader, session: ReadSession) -> list[ResultO
     return [ResultOut(**r) for r in rows]
 
 
-@router.get("/{code}/gaps/{period}", response_class=HTMLResponse)
-def gaps(code: Code, period: Period, principal: Reader, session: ReadSession) -> HTMLResponse:
-    """The gap report for the half-year, weakest dimensions first (HTML)."""
+@router.get("/{code}/gaps/{period}")
+def gaps(code: Code, period: Period, principal: Reader, session: ReadSession) -> dict[str, Any]:
+    """The gap report for the half-year: per Party, weakest dimensions first (the pages and
+    ``riskhub assess export`` print it)."""
     try:
         found = service.gap_report(session=session, parties=parties_of(principal), code=code,
                                    period=period)  # fmt: skip
     except service.AssessmentError as error:
         raise _refused(error) from None
-    return HTMLResponse(report.html(found))
+    return found

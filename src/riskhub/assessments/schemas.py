@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from riskhub.api_types import UtcDateTime
 
 Key = Annotated[str, StringConstraints(min_length=1, max_length=40)]
 Answer = Annotated[str, StringConstraints(max_length=200)] | float | None
@@ -41,8 +42,8 @@ class ResponseOut(BaseModel):
     missing: list[str]  # questions not answered yet
     scores: dict[str, Any] | None
     updated_by: str
-    updated_at: datetime
-    submitted_at: datetime | None
+    updated_at: UtcDateTime
+    submitted_at: UtcDateTime | None
 
 
 class ResultOut(BaseModel):
@@ -52,4 +53,4 @@ class ResultOut(BaseModel):
     overall: float
     level: str
     dimensions: dict[str, float]
-    submitted_at: datetime | None
+    submitted_at: UtcDateTime | None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from riskhub.api_types import UtcDateTime
 
 Text = Annotated[str, StringConstraints(max_length=20_000)]
 Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
@@ -20,8 +22,8 @@ class ExerciseOut(BaseModel):
     targets: list[str]
     budget: float
     pass_mark: float
-    since: datetime
-    until: datetime
+    since: UtcDateTime
+    until: UtcDateTime
 
 
 class StartedOut(BaseModel):
@@ -41,7 +43,7 @@ class AttemptOut(BaseModel):
     exercise: str
     score: float
     passed: bool
-    submitted_at: datetime
+    submitted_at: UtcDateTime
     result: dict[str, Any]
 
 
