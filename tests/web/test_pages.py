@@ -71,7 +71,7 @@ def test_each_role_is_offered_the_pages_it_may_open_and_refused_the_rest(
     client: TestClient, make_user: MakeUser
 ) -> None:
     offered = {
-        Role.OFFICER: {"Work queue", "RIFs", "Registries", "Action Plan"},
+        Role.OFFICER: {"Work queue", "RIFs", "Registries", "Training", "Action Plan"},
         Role.SECRETARIAT: {"KPIs", "Common profiles", "Risk register", "Joint actions",
                            "Assessments", "Action Plan"},
         Role.AUDITOR: {"Audit log", "Action Plan"},

@@ -32,6 +32,7 @@ from riskhub.cli import (
     serve,
     stats,
     synth,
+    training,
     users,
 )
 
@@ -48,6 +49,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(aeo.app, name="aeo")
 app.add_typer(actionplan.app, name="actionplan")
 app.add_typer(assess.app, name="assess")
+app.add_typer(training.app, name="training")
 app.add_typer(profiles.app, name="profiles")
 app.add_typer(lists.app, name="lists")
 app.add_typer(offices.app, name="offices")

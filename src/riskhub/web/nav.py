@@ -42,6 +42,8 @@ PAGES: tuple[Page, ...] = (
          "messages in and out with partner hubs, failures, matching findings"),
     Page("Assessments", "/assessments", Permission.ASSESSMENTS_READ,
          "risk management gap (S3) and staffing (S4) assessments: answers, scores, gaps"),
+    Page("Training", "/training", Permission.TRAINING_TAKE,
+         "the training sandbox: exercises scored against planted truth, cohorts, records"),
     Page("Audit log", "/audit", Permission.AUDIT_READ,
          "who did what, signed and chained"),
     Page("Action Plan", "/action-plan", None,

@@ -85,12 +85,13 @@ def install(app: FastAPI) -> None:
         queue,
         registries,
         risks,
+        training,
         workbench,
     )
 
     app.mount("/static", StaticFiles(directory=Path(__file__).parent / "static"), name="static")
     screens = (action_plan, assessments, queue, kpis, workbench, models_monitor, governance, risks,
-               registries, exchange, audit)  # fmt: skip
+               registries, exchange, training, audit)  # fmt: skip
     # A router of its own for each app: tests build many apps in one process.
     pages = APIRouter(include_in_schema=False)
     for module in (sys.modules[__name__], *screens):
