@@ -103,6 +103,7 @@ def test_demo_runs_end_to_end_on_a_fresh_sqlite_file(
     assert "PHY-RS-DEMO-APPLES: 800 of 1,000 kg used" in flat
     assert "Action Plan tracker (S5)" in flat and "S9 0% → 30% (reported by AL, MK, RS)" in flat
     assert "http://127.0.0.1:8000/ and sign in" in flat
+    assert "14. Capacity building (S3, S4, S12, M6)" in flat and "S3: 43% (target 100%)" in flat
     # A second run adds nothing and fails on nothing (release times, inspections, decisions).
     rerun = runner.invoke(app, ["demo", "--days", "3", "--trucks-per-day", "50"])
     assert rerun.exit_code == 0, rerun.output
@@ -112,5 +113,6 @@ def test_demo_runs_end_to_end_on_a_fresh_sqlite_file(
     )
     assert " 0 inspection results and 0 declarations" in " ".join(rerun.output.split())
     assert "progress reports and reviews recorded by an earlier run" in rerun.output
+    assert "assessments, cohort and records made by an earlier run" in rerun.output
     again = runner.invoke(app, ["stats", "--json"])
     assert orjson.loads(again.stdout)["declarations"] > 0

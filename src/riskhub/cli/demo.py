@@ -35,7 +35,7 @@ from riskhub.profiles import service as profiles
 from riskhub.reference.crossings import OFFICES
 from riskhub.reference.parties import (
     CEFTA_PARTIES,
-    DECLARATION_OWNERS,
+    LIVE_OWNERS,
     SECRETARIAT_PARTY,
     party_name,
 )
@@ -49,6 +49,7 @@ from riskhub.synth.officers import save_demo_checklists
 from riskhub.synth.writer import write_aeo, write_traffic
 from riskhub.targeting import registry
 from riskhub.targeting.service import retrain
+from riskhub.training import demo as capacity_demo
 
 
 def demo(
@@ -138,6 +139,10 @@ def demo(
     for line in lines:
         console.print(line, highlight=False)
     tokens = _demo_users(engine)
+    title, *lines = capacity_demo.show(engine=engine)
+    console.print(f"14. {title}")
+    for line in lines:
+        console.print(line, highlight=False)
     console.print("Demo users, one per role (API tokens valid 30 days; shown once):")
     for (role, party, name), token in tokens.items():
         # Plain lines, never wrapped, so that a token can be copied whole.
@@ -194,7 +199,7 @@ def _selectivity(engine: Engine, spec: TrafficSpec, folder: Path) -> None:
     )
     began = time.perf_counter()
     decided = 0
-    for party in sorted(DECLARATION_OWNERS):
+    for party in sorted(LIVE_OWNERS):
         summary = selectivity.decide_pending(engine_=engine, party=party)
         decided += summary.decided
         for office, counts in sorted(summary.by_office.items()):
@@ -215,7 +220,7 @@ def _officers(engine: Engine, spec: TrafficSpec) -> None:
     began = time.perf_counter()
     save_demo_checklists(engine=engine, owner=SECRETARIAT_PARTY)
     inspected = timed = refused = 0
-    for party in sorted(DECLARATION_OWNERS):
+    for party in sorted(LIVE_OWNERS):
         done = officers.simulate(engine=engine, party=party, owner=SECRETARIAT_PARTY,
                                  seed=spec.seed)  # fmt: skip
         inspected, timed = inspected + done.inspections, timed + done.release_times
@@ -229,7 +234,7 @@ def _officers(engine: Engine, spec: TrafficSpec) -> None:
     )
     since = datetime.combine(spec.start, datetime.min.time())
     until = since + timedelta(days=spec.days)
-    parties = sorted(DECLARATION_OWNERS)
+    parties = sorted(LIVE_OWNERS)
     by_channel = kpis.kpi_table(engine=engine, parties=parties, since=since, until=until,
                                 by="channel")  # fmt: skip
     console.print(kpi_table(by_channel, by="channel", title="KPIs by channel, all Parties"))
@@ -273,7 +278,7 @@ def _with_model(engine: Engine, spec: TrafficSpec, folder: Path) -> None:
     path = folder / f"traffic-model-{MODEL_DAYS}d-seed{later.seed}.csv"
     write_traffic(frame, path)
     service.ingest_path(engine=engine, path=path, chunk_declarations=5000)
-    for party in sorted(DECLARATION_OWNERS):
+    for party in sorted(LIVE_OWNERS):
         selectivity.decide_pending(engine_=engine, party=party)
         officers.simulate(engine=engine, party=party, owner=SECRETARIAT_PARTY, seed=later.seed)
     end = until + timedelta(days=MODEL_DAYS)
