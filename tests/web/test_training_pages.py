@@ -6,11 +6,12 @@ from __future__ import annotations
 import re
 
 from fastapi.testclient import TestClient
-from sqlalchemy import Engine
+from sqlalchemy import Engine, func, select
 
 from riskhub.access.roles import Role
 from riskhub.training import scoring
 from riskhub.training.exercises import shipped
+from riskhub.training.models import Attempt
 from tests.conftest import MakeUser
 from tests.web.conftest import BrowserLogin, sign_in
 
@@ -49,10 +50,16 @@ def test_a_trainee_completes_an_exercise_in_the_browser(
     trainee.get_by_role("button", name="Start: put the traffic in the sandbox").click()
     trainee.wait_for_selector("#held")
     trainee.get_by_label("Profiles (YAML").fill(MASS)
-    trainee.get_by_role("button", name="Run and score").click()
-    trainee.wait_for_url("**/training/attempts/*")
     # The score the page gives is the scoring of the same profile on the same traffic.
     direct = scoring.attempt(engine=engine, exercise=shipped()["MASS"], texts=[MASS])
+    trainee.get_by_role("button", name="Backtest (not recorded)").click()
+    trainee.wait_for_selector("#trial")
+    assert f"Backtest: score {direct.score}" in trainee.inner_text("#trial")
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Attempt)).scalar_one() == 0
+    assert trainee.get_by_label("Profiles (YAML").input_value() == MASS  # kept to submit
+    trainee.get_by_role("button", name="Run and score").click()
+    trainee.wait_for_url("**/training/attempts/*")
     assert trainee.inner_text("#score") == str(direct.score)
     measures = trainee.inner_text("#measures")
     assert f"{direct.caught} of {direct.planted}" in measures
@@ -77,7 +84,8 @@ def test_pages_refuse_what_a_role_may_not_and_records_stay_home(
     bad = client.post("/training/records", data={"person": "X", "agency": "police",
                                                   "course": "C", "completed_on": "2026-10-05"})  # fmt: skip
     assert bad.status_code == 422 and "agency is one of" in bad.text
-    assert "Ana Petrović" in client.get("/training/records").text
+    kept = client.get("/training/records").text
+    assert "Ana Petrović" in kept and BANNER not in kept  # records are live, not the sandbox
     sign_in(client, make_user("MK", Role.PARTY_ADMIN))
     assert "Ana Petrović" not in client.get("/training/records").text
     created = client.post("/training/cohorts", data={"name": "Tabanovce", "exercises": "MASS"})
@@ -93,3 +101,5 @@ def test_pages_refuse_what_a_role_may_not_and_records_stay_home(
     assert BANNER in page and "Start: put the traffic in the sandbox" in page
     sign_in(client, make_user("XS", Role.SECRETARIAT))
     assert client.get("/training").status_code == 403
+    sign_in(client, make_user("ZZ", Role.ANALYST))  # a sandbox user: every page says so
+    assert BANNER in client.get("/").text and BANNER in client.get("/profiles").text

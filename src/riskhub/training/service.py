@@ -138,24 +138,31 @@ def cohort_view(*, session: Session, cohort_id: int, user_id: int) -> dict[str, 
     }  # fmt: skip
 
 
-def submit(*, engine: Engine, code: str, texts: list[str], trainee: Trainee,
-           cohort_id: int | None, now: datetime) -> Attempt:  # fmt: skip
-    """Score ``texts`` on the exercise and keep the attempt; a pass adds a training record."""
+def trial(*, engine: Engine, code: str, texts: list[str]) -> scoring.Score:
+    """Score ``texts`` on the exercise without keeping anything (a backtest before submitting)."""
     found = known(code)
     texts = [t for t in texts if t.strip()]
     if not texts or len(texts) > MAX_PROFILES:
         raise TrainingError(422, f"submit between 1 and {MAX_PROFILES} profiles")
+    try:
+        return scoring.attempt(engine=engine, exercise=found, texts=texts)
+    except ProfileError as error:
+        raise TrainingError(422, f"a profile cannot be read: {error}") from None
+    except ValueError as error:
+        raise TrainingError(409, str(error)) from None
+
+
+def submit(*, engine: Engine, code: str, texts: list[str], trainee: Trainee,
+           cohort_id: int | None, now: datetime) -> Attempt:  # fmt: skip
+    """Score ``texts`` on the exercise and keep the attempt; a pass adds a training record."""
+    known(code)
     with acting_for(trainee.party), Session(engine) as session:
         if cohort_id is not None:
             view = cohort_view(session=session, cohort_id=cohort_id, user_id=trainee.user_id)
             if code not in view["exercises"]:
                 raise TrainingError(422, f"the cohort does not work through {code}")
-    try:
-        result = scoring.attempt(engine=engine, exercise=found, texts=texts)
-    except ProfileError as error:
-        raise TrainingError(422, f"a profile cannot be read: {error}") from None
-    except ValueError as error:
-        raise TrainingError(409, str(error)) from None
+    result = trial(engine=engine, code=code, texts=texts)
+    texts = [t for t in texts if t.strip()]
     writer = engine.execution_options(sqlite_immediate=True)
     with acting_for(trainee.party), Session(writer, expire_on_commit=False) as session, \
             session.begin():  # fmt: skip

@@ -7,10 +7,11 @@ models. The services are the API's (``training.service``).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -83,7 +84,7 @@ def exercise(request: Request, user: Taker, code: str) -> Response:
                    if code in json.loads(c.exercises)]  # fmt: skip
     held = sandbox.declarations_of(engine=get_engine(), exercise=found)
     return render(request, "training/exercise.html", user, e=found, held=held, cohorts=cohorts,
-                  text="", problem=None)  # fmt: skip
+                  text="", problem=None, r=None)  # fmt: skip
 
 
 @router.post("/training/exercises/{code}/start", response_model=None)
@@ -102,20 +103,32 @@ def submit(
     request: Request, user: Taker, code: str,
     profiles: Annotated[str, Form(max_length=60_000)],
     cohort_id: Annotated[str, Form(max_length=20)] = "",
+    action: Annotated[str, Form(max_length=10)] = "submit",
 ) -> Response:  # fmt: skip
-    """Score the profiles on the exercise; the result page follows."""
+    """Backtest the profiles (shown here, kept nowhere), or score them as an attempt."""
     texts = [t for t in SEPARATOR.split(profiles.replace("\x00", "")) if t.strip()]
-    cohort = int(cohort_id) if cohort_id.isdigit() else None
+    cohort = int(cohort_id) if cohort_id.isdigit() and len(cohort_id) < 16 else None
+    engine = get_engine()
+
+    def again(status_code: int, problem: str | None, r: dict[str, Any] | None) -> Response:
+        found = service.known(code)
+        with Session(engine) as session:
+            cohorts = [c for c in service.cohorts_of(session=session, user_id=user.user_id)
+                       if code in json.loads(c.exercises)]  # fmt: skip
+        return render(request, "training/exercise.html", user, status_code=status_code,
+                      e=found, held=sandbox.declarations_of(engine=engine, exercise=found),
+                      cohorts=cohorts, text=profiles, problem=problem, r=r)  # fmt: skip
+
     try:
-        row = service.submit(engine=get_engine(), code=code, texts=texts,
+        if action == "trial":
+            scored = service.trial(engine=engine, code=code, texts=texts)
+            return again(200, None, dataclasses.asdict(scored))
+        row = service.submit(engine=engine, code=code, texts=texts,
                              trainee=_trainee(user), cohort_id=cohort, now=utcnow())  # fmt: skip
     except service.TrainingError as error:
         if error.status != 422:
             return _failed(request, user, error)
-        found = service.known(code)
-        return render(request, "training/exercise.html", user, status_code=422, e=found,
-                      held=sandbox.declarations_of(engine=get_engine(), exercise=found),
-                      cohorts=[], text=profiles, problem=str(error))  # fmt: skip
+        return again(422, str(error), None)
     audited(user, "training.attempt", f"exercise:{code}", f"score {row.score}")
     return RedirectResponse(f"/training/attempts/{row.id}", status_code=303)
 
