@@ -6,6 +6,7 @@ import csv
 import json
 from pathlib import Path
 
+import pypdfium2
 from click.testing import Result
 from sqlalchemy import Engine
 from typer.testing import CliRunner
@@ -58,6 +59,12 @@ def test_answer_submit_and_export(engine: Engine, tmp_path: Path) -> None:
     assert written.exit_code == 0 and "Gap report of 2 Parties" in written.output
     page = report.read_text()
     assert "RS: 66.7% overall" in page and "Decision 12/2025" in page
+    pdf = tmp_path / "gaps.pdf"
+    printed = runner.invoke(app, ["assess", "export", "RM-GAP", "--period", "2026-H2",
+                                  "--party", "RS", "--out", str(pdf)])  # fmt: skip
+    assert printed.exit_code == 0, printed.output
+    text = " ".join(pypdfium2.PdfDocument(pdf)[0].get_textpage().get_text_range().split())
+    assert "gap report 2026-H2" in text and "RS: 66.7% overall" in text and "MK:" not in text
     scores = tmp_path / "scores.csv"
     assert runner.invoke(app, ["assess", "export", "RM-GAP", "--out", str(scores)]).exit_code == 0
     rows = list(csv.DictReader(scores.open()))
