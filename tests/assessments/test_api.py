@@ -130,3 +130,21 @@ def test_wrong_codes_and_periods_are_named(
     assert extra.status_code == 422
     listed = client.get("/api/v1/assessments", headers=admin).json()
     assert [(q["code"], q["activity"]) for q in listed] == [("RM-GAP", "S3"), ("STAFFING", "S4")]
+
+
+def test_numbers_that_are_not_numbers_are_refused(
+    engine: Engine, client: TestClient, make_user: MakeUser
+) -> None:
+    """Found in review: NaN gave a 500, Infinity scored at the top, a share could exceed 100%."""
+    admin = auth(make_user("RS", Role.PARTY_ADMIN))
+    url = "/api/v1/assessments/STAFFING/responses/2026-H2"
+    for raw, why in (('{"answers": {"analysts": NaN}}', "nan is not a number of 0 or more"),
+                     ('{"answers": {"analysts": Infinity}}', "inf is not a number of 0 or more"),
+                     ('{"answers": {"trained_share": 500}}', "500 is not a number of 0 or more "
+                                                             "and at most 100")):  # fmt: skip
+        sent = client.put(url, content=raw, headers={**admin, "content-type": "application/json"})
+        assert sent.status_code == 422, raw
+        assert why in sent.json()["detail"][0]["msg"], sent.json()
+    odd = client.put("/api/v1/assessments/STAFFING/responses/2026-H9", json={"answers": {}},
+                     headers=admin)  # fmt: skip
+    assert odd.json()["detail"][0]["loc"] == ["path", "period"]

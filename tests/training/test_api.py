@@ -8,6 +8,7 @@ from datetime import date
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
+from sqlalchemy.orm import Session
 
 from riskhub.access.roles import Role
 from riskhub.actionplan.measures import measure_all
@@ -138,3 +139,52 @@ def test_records_stay_with_their_party_and_m6_counts_people(
     assert client.get("/api/v1/training/records", headers=officer).status_code == 403
     m6 = measure_all(engine=engine)["M6"]
     assert (m6.value, m6.target, m6.met) == (3, 14, False)
+
+
+def test_a_score_depends_on_its_own_exercise_only(engine: Engine, client: TestClient) -> None:
+    """Found in review: the price history drew on every sandbox declaration, so starting another
+    exercise over the same weeks changed this one's score."""
+    from riskhub.training import sandbox
+
+    sandbox.seed(engine=engine, exercise=SMALL)
+    alone = scoring.attempt(engine=engine, exercise=SMALL, texts=[PROFILE])
+    other = SMALL.model_copy(update={"code": "OTHER", "traffic": SMALL.traffic.model_copy(
+        update={"seed": 9, "start": date(2025, 1, 20)})})  # fmt: skip
+    assert sandbox.seed(engine=engine, exercise=other) > 0
+    assert scoring.attempt(engine=engine, exercise=SMALL, texts=[PROFILE]) == alone
+
+
+def test_two_passes_recorded_at_the_same_moment_make_one_record(engine: Engine) -> None:
+    """Found in review: on PostgreSQL the second of two same-day passes failed on the unique
+    record and lost its attempt."""
+    import threading
+
+    from riskhub.db.base import utcnow
+    from riskhub.db.tenancy import acting_for
+    from riskhub.training import service
+    from riskhub.training.models import TrainingRecord
+
+    start, failures, ids = threading.Barrier(2), [], []
+    writer = engine.execution_options(sqlite_immediate=True)
+
+    def record(score: float) -> None:
+        try:
+            start.wait(timeout=10)
+            with acting_for("RS"), Session(writer) as session, session.begin():
+                row = service.record(session=session, party="RS", person="Ana", agency="customs",
+                                     course="exercise MASS", kind="exercise",
+                                     completed_on=date(2026, 6, 1), score=score,
+                                     recorded_by="riskhub", now=utcnow())  # fmt: skip
+                session.flush()
+                ids.append(row.id)
+        except BaseException as error:  # reported in the test's thread
+            failures.append(error)
+
+    threads = [threading.Thread(target=record, args=(s,)) for s in (40.0, 60.0)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=60)
+    assert not failures and len(set(ids)) == 1
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(TrainingRecord)).scalar_one() == 1

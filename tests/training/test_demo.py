@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from riskhub.access.roles import Role
 from riskhub.training import demo
-from riskhub.training.models import Attempt, TrainingRecord
+from riskhub.training.models import Attempt, Cohort, TrainingRecord
 from tests.conftest import MakeUser
 
 
@@ -26,6 +26,10 @@ def test_the_demo_step_runs_once(engine: Engine, make_user: MakeUser) -> None:
     assert any(line.startswith("  demo-officer scored") and "(passed)" in line for line in first)
     again = demo.show(engine=engine, today=date(2026, 11, 28))
     assert "made by an earlier run" in again[1] and again[2:] == first[1:]
+    later = demo.show(engine=engine, today=date(2027, 2, 1))  # the next half-year
+    assert "  RS gap assessment 2027-H1: 66.7% (established)" in later
+    assert "  M6: 6 (target 14)" in later
     with Session(engine) as session:
         assert session.scalar(select(func.count(Attempt.id))) == 1
         assert session.scalar(select(func.count(TrainingRecord.id))) == 6
+        assert session.scalar(select(func.count(Cohort.id))) == 1

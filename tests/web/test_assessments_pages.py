@@ -116,3 +116,13 @@ def test_an_administrator_answers_in_the_browser_and_the_rmwg_sees_the_grid(
     rmwg = browser_as(make_user("ME", Role.RMWG))
     rmwg.goto("/assessments")
     assert chart_marks(rmwg, "#chart-RM-GAP") >= 7  # a cell per dimension
+
+
+def test_odd_forms_get_a_plain_answer(client: TestClient, make_user: MakeUser) -> None:
+    """Found in review: a bad period in a posted form and a NaN answer gave a 500."""
+    sign_in(client, make_user("RS", Role.PARTY_ADMIN))
+    odd = client.post("/assessments/STAFFING/2026-H9", data={"action": "save"})
+    assert odd.status_code == 422 and "written like 2026-H2" in odd.text
+    for value in ("nan", "inf", "-1", "lots"):
+        sent = client.post(FORM, data={"answer:analysts": value, "action": "save"})
+        assert sent.status_code == 422 and "is not a number of 0 or more" in sent.text, value

@@ -103,3 +103,14 @@ def test_pages_refuse_what_a_role_may_not_and_records_stay_home(
     assert client.get("/training").status_code == 403
     sign_in(client, make_user("ZZ", Role.ANALYST))  # a sandbox user: every page says so
     assert BANNER in client.get("/").text and BANNER in client.get("/profiles").text
+
+
+def test_odd_ids_get_a_plain_answer(client: TestClient, make_user: MakeUser) -> None:
+    """Found in review: ids beyond 64 bits and a non-ASCII digit gave a 500."""
+    sign_in(client, make_user("RS", Role.OFFICER, offices=["RS-PRE"]))
+    for path in ("/training/attempts/99999999999999999999", "/training/cohorts/0"):
+        assert client.get(path).status_code == 422, path
+    for cohort in ("²", "99999999999999999999", "x"):
+        sent = client.post("/training/exercises/MASS", data={"profiles": MASS,
+                                                             "cohort_id": cohort})  # fmt: skip
+        assert sent.status_code == 422 and "choose the cohort from the list" in sent.text

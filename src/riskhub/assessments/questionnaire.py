@@ -41,6 +41,7 @@ class Question:
     options: tuple[Option, ...] = ()  # a choice ...
     bands: tuple[Band, ...] = ()  # ... or a number, scored by the highest band it reaches
     weight: float = 1.0
+    at_most: float | None = None  # the highest number that makes sense (100 for a percent)
 
     @property
     def top(self) -> int:
@@ -181,9 +182,14 @@ class _Reader:
         scored = [o.score for o in options] + [b.score for b in bands]
         if scored and (min(scored) != 0 or max(scored) < 1):
             self.fail(path, "scores start at 0 (absent) and go up to at least 1")
+        at_most = None
+        if "at_most" in data:
+            at_most = self.field(data, path, "at_most", float)
+            if options:
+                self.fail((*path, "at_most"), "at_most bounds a number, not a choice")
         if key is None or text is None or not scored:
             return None
-        return Question(key, text, tuple(options), tuple(bands), weight)
+        return Question(key, text, tuple(options), tuple(bands), weight, at_most)
 
     def option(self, data: dict[str, Any], path: PathKey) -> Option | None:
         answer = self.field(data, path, "answer", str)

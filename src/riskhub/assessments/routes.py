@@ -27,9 +27,14 @@ Period = Annotated[str, Path(max_length=7)]
 def _refused(error: service.AssessmentError) -> HTTPException:
     if error.status != 422:
         return HTTPException(error.status, error.problems[0])
+
     # The shape of FastAPI's own validation errors, so that clients read both the same way.
-    detail = [{"loc": ["body", p.split(":", 1)[0]], "msg": p, "type": "value_error"}
-              for p in error.problems]  # fmt: skip
+    def loc(problem: str) -> list[str]:
+        if error.where == "body":
+            return ["body", problem.split(":", 1)[0]]  # the question's key
+        return ["path", error.where]
+
+    detail = [{"loc": loc(p), "msg": p, "type": "value_error"} for p in error.problems]
     return HTTPException(error.status, detail)
 
 

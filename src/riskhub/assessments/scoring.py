@@ -9,6 +9,7 @@ scored: a gap assessment with holes would flatter the weak dimensions.
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from typing import Any
 
@@ -54,7 +55,9 @@ def missing(questionnaire: Questionnaire, answers: dict[str, Any]) -> list[str]:
 def _points(question: Question, value: Any) -> int | None:
     if question.options:
         return next((o.score for o in question.options if o.answer == value), None)
-    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not math.isfinite(value):
+        return None
+    if value < 0 or (question.at_most is not None and value > question.at_most):
         return None
     return max(b.score for b in question.bands if value >= b.at_least)
 
@@ -63,7 +66,9 @@ def _allowed(question: Question, value: Any) -> str:
     if question.options:
         choices = ", ".join(repr(o.answer) for o in question.options)
         return f"{value!r} is not one of the answers: {choices}"
-    return f"{value!r} is not a number of 0 or more"
+    most = f" and at most {question.at_most:g}" if question.at_most is not None else ""
+    shown = f"{value:g}" if isinstance(value, float) else repr(value)
+    return f"{shown} is not a number of 0 or more{most}"
 
 
 def _better(question: Question, points: int) -> str | None:

@@ -27,10 +27,11 @@ SUBMITTED = "submitted"
 class AssessmentError(ValueError):
     """Why an assessment cannot be saved or submitted; ``status`` is the HTTP answer."""
 
-    def __init__(self, status: int, problems: list[str]) -> None:
+    def __init__(self, status: int, problems: list[str], where: str = "body") -> None:
         super().__init__("; ".join(problems))
         self.status = status
         self.problems = problems
+        self.where = where  # "body": problems start with the question's key; else a path part
 
 
 def questionnaires() -> list[Questionnaire]:
@@ -58,9 +59,8 @@ def response(*, session: Session, party: str, code: str, period: str) -> Assessm
 def checked_period(period: str) -> str:
     """``period`` if it is a half-year such as 2026-H2, else a 422 AssessmentError."""
     if PERIOD.fullmatch(period) is None:
-        raise AssessmentError(
-            422, [f"a period is a half-year written like 2026-H2, not {period!r}"]
-        )
+        why = f"a period is a half-year written like 2026-H2, not {period!r}"
+        raise AssessmentError(422, [why], where="period")
     return period
 
 

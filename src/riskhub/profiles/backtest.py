@@ -67,6 +67,7 @@ def judged(
 ) -> pl.DataFrame:  # fmt: skip
     """Each of ``party``'s declarations lodged in [since, until) (and matching ``where``), with
     the profiles of ``run`` that fire on it (``fired``: their positions) and what it hid.
+    The history fields draw on the year before, of the declarations matching ``where`` too.
 
     ``non_compliant`` and ``revenue`` come from the known outcomes (the planted truth
     of synthetic traffic); ``kinds`` names the non-compliance found in its items.
@@ -76,9 +77,8 @@ def judged(
     targets = read_rows(session, item_rows(*chosen))
     if not targets.height:
         return pl.DataFrame()
-    earlier = read_rows(
-        session, item_rows(d.party == party, between(since - timedelta(days=HISTORY_DAYS), since))
-    )
+    before = [d.party == party, between(since - timedelta(days=HISTORY_DAYS), since)]
+    earlier = read_rows(session, item_rows(*before, *([where] if where is not None else [])))
     rows = with_seed(with_history(targets, earlier), exits_for(session=session, party=party,
                                                                 frame=targets))  # fmt: skip
     planted = pl.col("known_outcome").is_not_null() & (pl.col("known_outcome") != "compliant")

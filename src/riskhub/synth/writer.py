@@ -6,6 +6,7 @@ AEO holders are written as the CSV ``riskhub aeo import`` reads.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
@@ -48,3 +49,8 @@ def _nested(frame: pl.DataFrame) -> pl.DataFrame:
             pl.struct(item).alias("items"),
         )
     )
+
+
+def as_records(frame: pl.DataFrame) -> list[dict[str, Any]]:
+    """Item rows as declarations the way the API takes them (JSON objects with ``items``)."""
+    return _nested(frame).to_dicts()

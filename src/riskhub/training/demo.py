@@ -34,12 +34,18 @@ criteria:
 action: {channel: red}
 weight: 55
 """
-COURSES = (  # (Party, official, agency, course): fictional names
-    ("RS", "Ana Petrović", "customs", "Risk-based selectivity, basic"),
-    ("RS", "Marko Ilić", "customs", "Risk-based selectivity, basic"),
-    ("RS", "Jelena Savić", "phytosanitary", "Joint risk management with customs"),
-    ("MK", "Ilina Stojanovska", "customs", "Risk-based selectivity, basic"),
-    ("AL", "Erion Hoxha", "customs", "Data analysis for risk profiles"),
+COURSES = (  # (Party, official, agency, course, completed on): fictional names
+    ("RS", "Ana Petrović", "customs", "Risk-based selectivity, basic", date(2026, 3, 12)),
+    ("RS", "Marko Ilić", "customs", "Risk-based selectivity, basic", date(2026, 3, 12)),
+    (
+        "RS",
+        "Jelena Savić",
+        "phytosanitary",
+        "Joint risk management with customs",
+        date(2026, 5, 20),
+    ),
+    ("MK", "Ilina Stojanovska", "customs", "Risk-based selectivity, basic", date(2026, 4, 2)),
+    ("AL", "Erion Hoxha", "customs", "Data analysis for risk profiles", date(2026, 6, 9)),
 )
 
 
@@ -73,36 +79,43 @@ def _user(engine: Engine, party: str, name: str) -> User:
     return found
 
 
+COHORT = "Preševo: weighbridge checks"
+
+
 def show(*, engine: Engine, today: date | None = None) -> list[str]:
-    """Do the capacity-building steps once; the lines that tell what happened."""
+    """Do the capacity-building steps not done yet; the lines that tell what happened."""
     period = period_of(today or date.today())
     lines = ["Capacity building (S3, S4, S12, M6): assessments, the training sandbox, records"]
     fresh = [p for p, pick in GAP_ANSWERS.items() if _submit(engine, p, "RM-GAP", period, pick)]
     fresh += ["RS"] if _submit(engine, "RS", "STAFFING", period, 1) else []
     admin, officer = _user(engine, "RS", "demo-admin"), _user(engine, "RS", "demo-officer")
-    with Session(engine) as session:
-        attempts = service.attempts_of(session=session, user_id=officer.id)
-    if not fresh and attempts:
-        lines.append("  assessments, cohort and records made by an earlier run")
-    else:
-        now = utcnow()
-        with acting_for("RS"), Session(engine) as session, session.begin():
-            cohort = service.create_cohort(session=session, party="RS",
-                                           name="Preševo: weighbridge checks", exercises=["MASS"],
-                                           instructor_id=admin.id, instructor=admin.name,
-                                           now=now)  # fmt: skip
-            trainee = service.Trainee(officer.id, "RS", officer.name, "customs")
-            service.join(session=session, join_code=cohort.join_code, trainee=trainee, now=now)
-            cohort_id = cohort.id
+    trainee = service.Trainee(officer.id, "RS", officer.name, "customs")
+    now = utcnow()
+    with acting_for("RS"), Session(engine, expire_on_commit=False) as session, session.begin():
+        # Found by its name: a rerun, in this half-year or a later one, makes no second one.
+        cohort = next((c for c in service.cohorts_of(session=session, user_id=admin.id)
+                       if c.name == COHORT), None)  # fmt: skip
+        if cohort is None:
+            cohort = service.create_cohort(session=session, party="RS", name=COHORT,
+                                           exercises=["MASS"], instructor_id=admin.id,
+                                           instructor=admin.name, now=now)  # fmt: skip
+            fresh.append("cohort")
+        service.join(session=session, join_code=cohort.join_code, trainee=trainee, now=now)
+        cohort_id = cohort.id
+        attempts = [a for a in service.attempts_of(session=session, user_id=officer.id)
+                    if a.cohort_id == cohort_id]  # fmt: skip
+    if not attempts:  # also after a run that stopped between the cohort and the attempt
         service.start(engine=engine, code="MASS")
-        attempt = service.submit(engine=engine, code="MASS", texts=[HEAVY_TRUCKS],
-                                 trainee=trainee, cohort_id=cohort_id, now=now)  # fmt: skip
-        for party, person, agency, course in COURSES:
-            with acting_for(party), Session(engine) as session, session.begin():
-                service.record(session=session, party=party, person=person, agency=agency,
-                               course=course, kind="course", completed_on=now.date(),
-                               score=None, recorded_by="demo", now=now)  # fmt: skip
-        attempts = [attempt]
+        attempts = [service.submit(engine=engine, code="MASS", texts=[HEAVY_TRUCKS],
+                                   trainee=trainee, cohort_id=cohort_id, now=now)]  # fmt: skip
+        fresh.append("attempt")
+    for party, person, agency, course, on in COURSES:  # one record per person, course and day
+        with acting_for(party), Session(engine) as session, session.begin():
+            service.record(session=session, party=party, person=person, agency=agency,
+                           course=course, kind="course", completed_on=on, score=None,
+                           recorded_by="demo", now=now)  # fmt: skip
+    if not fresh:
+        lines.append("  assessments, cohort and records made by an earlier run")
     with Session(engine) as session:
         results = assessments.results(session=session, parties=list(GAP_ANSWERS), code="RM-GAP")
     for r in results:

@@ -35,7 +35,7 @@ class Cohort(Base):
 
 
 class CohortMember(Base):
-    """A trainee in a cohort (the row is the cohort's Party's; the trainee may be of another)."""
+    """A trainee in a cohort: the row is the trainee's Party's (the cohort may be another's)."""
 
     __tablename__ = "training_members"
     __table_args__ = (UniqueConstraint("cohort_id", "user_id"),)
@@ -44,7 +44,6 @@ class CohortMember(Base):
     party: Mapped[str] = mapped_column(String(2), ForeignKey("parties.code"))
     cohort_id: Mapped[int] = mapped_column(ForeignKey("training_cohorts.id"))
     user_id: Mapped[int] = mapped_column(BigId)
-    member_party: Mapped[str] = mapped_column(String(2))
     name: Mapped[str] = mapped_column(String(120))
     joined_at: Mapped[datetime] = mapped_column(DateTime)
 

@@ -90,11 +90,11 @@ def join(*, session: Session, join_code: str, trainee: Trainee, now: datetime) -
     if session.scalar(select(m.id).where(m.cohort_id == cohort.id, m.user_id == trainee.user_id)):
         return cohort
     try:
-        # The member row belongs to the cohort's Party (its instructor manages it).
+        # The member row is the trainee's Party's, written in its name like all its rows.
         with session.begin_nested():
-            session.add(CohortMember(party=cohort.party, cohort_id=cohort.id,
-                                     user_id=trainee.user_id, member_party=trainee.party,
-                                     name=trainee.name, joined_at=now))  # fmt: skip
+            session.add(CohortMember(party=trainee.party, cohort_id=cohort.id,
+                                     user_id=trainee.user_id, name=trainee.name,
+                                     joined_at=now))  # fmt: skip
     except IntegrityError:
         pass  # joined at the same moment from another tab
     return cohort
@@ -133,7 +133,7 @@ def cohort_view(*, session: Session, cohort_id: int, user_id: int) -> dict[str, 
     codes = json.loads(cohort.exercises)
     return {
         "cohort": cohort, "runs": runs, "exercises": codes,
-        "rows": [{"name": m.name, "party": m.member_party, "user_id": m.user_id,
+        "rows": [{"name": m.name, "party": m.party, "user_id": m.user_id,
                   "results": {c: best.get((m.user_id, c)) for c in codes}} for m in shown],
     }  # fmt: skip
 
@@ -196,18 +196,26 @@ def record(*, session: Session, party: str, person: str, agency: str, course: st
     if not person.strip() or not course.strip():
         raise TrainingError(422, "a record names the person and the course")
     r = TrainingRecord
-    earlier = session.scalars(select(r).where(
-        r.party == party, r.person == person.strip(), r.course == course.strip(),
-        r.completed_on == completed_on)).one_or_none()  # fmt: skip
-    if earlier is not None:
+    same = select(r).where(r.party == party, r.person == person.strip(),
+                           r.course == course.strip(), r.completed_on == completed_on)  # fmt: skip
+
+    def kept(earlier: TrainingRecord) -> TrainingRecord:
         if kind == "exercise" and score is not None and (earlier.score or 0) < score:
             earlier.score = score  # a better pass the same day
         return earlier
+
+    earlier = session.scalars(same).one_or_none()
+    if earlier is not None:
+        return kept(earlier)
     row = TrainingRecord(party=party, person=person.strip(), agency=agency,
                          course=course.strip(), kind=kind, completed_on=completed_on,
                          score=score, recorded_by=recorded_by, recorded_at=now)  # fmt: skip
-    session.add(row)
-    session.flush()
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        # The same record written at the same moment by another transaction: the first stays.
+        return kept(session.scalars(same).one())
     return row
 
 

@@ -129,6 +129,12 @@ async def answer(request: Request, user: Filler, code: str, period: str) -> Resp
     """Save the answers as a draft, or save and submit them."""
     fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
     try:
+        service.checked_period(period)
+        service.questionnaire(code=code)
+    except service.AssessmentError as error:
+        return render(request, "error.html", user, status_code=error.status,
+                      message="; ".join(error.problems))  # fmt: skip
+    try:
         form = service.questionnaire(code=code)
         answers, comments = _read(form, fields)
         with writing() as session:

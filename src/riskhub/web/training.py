@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 
 from riskhub.access.principal import Principal
 from riskhub.access.roles import Permission, allows
+from riskhub.api_types import ObjectId
 from riskhub.db.base import utcnow
 from riskhub.db.engine import get_engine
 from riskhub.inspections.routes import recorder_of
@@ -32,6 +33,7 @@ Taker = Annotated[Principal, Depends(viewer(Permission.TRAINING_TAKE))]
 Instructor = Annotated[Principal, Depends(viewer(Permission.TRAINING_INSTRUCT))]
 Keeper = Annotated[Principal, Depends(viewer(Permission.TRAINING_RECORDS))]
 SEPARATOR = re.compile(r"^---\s*$", re.M)  # between profiles in the one text box
+COHORT = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)  # an id as the form sends it
 
 
 def _trainee(user: Principal) -> service.Trainee:
@@ -107,7 +109,6 @@ def submit(
 ) -> Response:  # fmt: skip
     """Backtest the profiles (shown here, kept nowhere), or score them as an attempt."""
     texts = [t for t in SEPARATOR.split(profiles.replace("\x00", "")) if t.strip()]
-    cohort = int(cohort_id) if cohort_id.isdigit() and len(cohort_id) < 16 else None
     engine = get_engine()
 
     def again(status_code: int, problem: str | None, r: dict[str, Any] | None) -> Response:
@@ -119,6 +120,9 @@ def submit(
                       e=found, held=sandbox.declarations_of(engine=engine, exercise=found),
                       cohorts=cohorts, text=profiles, problem=problem, r=r)  # fmt: skip
 
+    if cohort_id and not COHORT.fullmatch(cohort_id):
+        return again(422, "choose the cohort from the list", None)
+    cohort = int(cohort_id) if cohort_id else None
     try:
         if action == "trial":
             scored = service.trial(engine=engine, code=code, texts=texts)
@@ -134,7 +138,7 @@ def submit(
 
 
 @router.get("/training/attempts/{attempt_id}", response_class=HTMLResponse)
-def attempt(request: Request, user: Taker, attempt_id: int) -> Response:
+def attempt(request: Request, user: Taker, attempt_id: ObjectId) -> Response:
     """One of the user's attempts: the score, its parts, and the planted cases missed."""
     with Session(get_engine()) as session:
         row = session.get(Attempt, attempt_id)
@@ -163,7 +167,7 @@ def create_cohort(
 
 
 @router.get("/training/cohorts/{cohort_id}", response_class=HTMLResponse)
-def cohort(request: Request, user: Taker, cohort_id: int) -> Response:
+def cohort(request: Request, user: Taker, cohort_id: ObjectId) -> Response:
     """A cohort: its join code and every trainee's best scores (instructor), or one's own."""
     try:
         with Session(get_engine()) as session:

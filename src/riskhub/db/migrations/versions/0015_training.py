@@ -45,7 +45,6 @@ def upgrade() -> None:
         sa.Column("party", sa.String(length=2), nullable=False),
         sa.Column("cohort_id", BIG_ID, nullable=False),
         sa.Column("user_id", BIG_ID, nullable=False),
-        sa.Column("member_party", sa.String(length=2), nullable=False),
         sa.Column("name", sa.String(length=120), nullable=False),
         sa.Column("joined_at", sa.DateTime(), nullable=False),
         _party("training_members"),
