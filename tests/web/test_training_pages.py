@@ -10,21 +10,12 @@ from sqlalchemy import Engine, func, select
 
 from riskhub.access.roles import Role
 from riskhub.training import scoring
+from riskhub.training.demo import HEAVY_TRUCKS as MASS
 from riskhub.training.exercises import shipped
 from riskhub.training.models import Attempt
 from tests.conftest import MakeUser
 from tests.web.conftest import BrowserLogin, sign_in
 
-MASS = """\
-code: ZZ-HEAVY-TRUCK
-title: Truck heavier than declared
-threat: mass
-direction: IMPORT
-criteria:
-  mass_difference_pct: {gt: 10}
-action: {channel: red}
-weight: 55
-"""
 BANNER = "Training sandbox."
 
 
