@@ -37,16 +37,18 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-net
 # Each demo user and the pages their role opens; "first:<prefix>" follows the first link
 # under that prefix on the page before it (a detail page).
 PAGES: dict[str, list[str]] = {
-    "demo-officer": ["/", "/queue", "first:/queue/", "/registries", "/governance/rifs"],
+    "demo-officer": ["/", "/queue", "first:/queue/", "/registries", "/governance/rifs",
+                     "/training", "first:/training/attempts/", "/training/exercises/MASS"],
     "demo-analyst": ["/kpis", "/profiles", "first:/profiles/", "/models", "/governance/rifs",
                      "/governance/common-profiles", "/governance/risks",
                      "/governance/joint-actions", "/registries", "/exchange", "/action-plan"],
     "demo-rmwg": ["/governance/common-profiles", "first:/governance/common-profiles/",
-                  "/kpis", "/profiles"],
+                  "/kpis", "/profiles", "/assessments"],
     "demo-secretariat": ["/action-plan", "/action-plan/S9", "/action-plan/reviews", "/kpis",
                          "/governance/risks"],
     "demo-phyto": ["/queue", "/registries", "first:/registries/lpco/"],
-    "demo-admin": ["/exchange", "/action-plan"],
+    "demo-admin": ["/exchange", "/action-plan", "/assessments", "first:/assessments/RM-GAP/",
+                   "/training", "first:/training/cohorts/", "/training/records"],
     "demo-auditor": ["/audit"],
 }  # fmt: skip
 SCREENS = {  # file name: (user, page)
