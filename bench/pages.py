@@ -60,6 +60,8 @@ SCREENS = {  # file name: (user, page)
     "risks": ("demo-analyst", "/governance/risks"),
     "models": ("demo-analyst", "/models"),
     "profile-editor": ("demo-analyst", "/profiles/new"),
+    "assessments": ("demo-rmwg", "/assessments"),
+    "training": ("demo-officer", "/training/exercises/MASS"),
 }
 
 

@@ -242,7 +242,8 @@ def test_sending_a_recorded_report_again_with_feedback_shares_it_and_says_so(
             select(AuditRecord).where(AuditRecord.action == "web.inspections.share_feedback")
         ).all()
     assert [(f.profile_owner, f.profile_code) for f in shared] == [("XS", "CEFTA-HEAVY")]
-    assert [a.outcome for a in audited] == ["feedback on CR-2026-1 shared on XS/CEFTA-HEAVY"]
+    assert [(a.object, a.outcome) for a in audited] == [
+        (f"declaration_id={heavy}", "feedback shared on XS/CEFTA-HEAVY")]  # fmt: skip
 
 
 def test_a_bad_form_comes_back_with_the_reasons_in_place(

@@ -6,10 +6,10 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from riskhub.api_types import UtcDateTime
+from riskhub.api_types import PlainText, UtcDateTime
 
-Key = Annotated[str, StringConstraints(min_length=1, max_length=40)]
-Answer = Annotated[str, StringConstraints(max_length=200)] | float | None
+Key = Annotated[PlainText, StringConstraints(min_length=1, max_length=40)]
+Answer = Annotated[PlainText, StringConstraints(max_length=200)] | float | None
 
 
 class AnswersIn(BaseModel):
@@ -18,7 +18,7 @@ class AnswersIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     answers: dict[Key, Answer] = Field(default_factory=dict, max_length=200)
-    comments: dict[Key, Annotated[str, StringConstraints(max_length=2000)]] = Field(
+    comments: dict[Key, Annotated[PlainText, StringConstraints(max_length=2000)]] = Field(
         default_factory=dict, max_length=200
     )
 

@@ -39,6 +39,7 @@ def append(
     actor, action = _fit(actor, 120), _fit(action, 80)
     object = _fit(object, 200) if object is not None else None
     source = _fit(source, 80) if source is not None else None
+    outcome = _fit(outcome, 40)
     every = get_settings().audit_checkpoint_every
     with tenancy.acting_for(chain), engine.begin() as conn:
         # Moving the head first locks it: appends to one chain happen one at a time.

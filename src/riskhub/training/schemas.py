@@ -7,11 +7,12 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from riskhub.api_types import UtcDateTime
+from riskhub.api_types import PlainText, UtcDateTime
 
-Text = Annotated[str, StringConstraints(max_length=20_000)]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
-Code = Annotated[str, StringConstraints(min_length=1, max_length=24)]
+# Stored or compared by the database, so no NUL character (PlainText says why).
+Text = Annotated[PlainText, StringConstraints(max_length=20_000)]
+Name = Annotated[PlainText, StringConstraints(min_length=1, max_length=120)]
+Code = Annotated[PlainText, StringConstraints(min_length=1, max_length=24)]
 
 
 class ExerciseOut(BaseModel):
@@ -57,7 +58,7 @@ class CohortIn(BaseModel):
 class JoinIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    join_code: Annotated[str, StringConstraints(min_length=4, max_length=12)]
+    join_code: Annotated[PlainText, StringConstraints(min_length=4, max_length=12)]
 
 
 class CohortOut(BaseModel):
@@ -74,7 +75,7 @@ class RecordIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     person: Name
-    agency: Annotated[str, StringConstraints(max_length=24)] = "customs"
+    agency: Annotated[PlainText, StringConstraints(max_length=24)] = "customs"
     course: Name
     completed_on: date
     score: float | None = Field(default=None, ge=0, le=100)

@@ -127,7 +127,9 @@ def _read(form: Questionnaire, fields: dict[str, str]) -> tuple[dict[str, Any], 
 @router.post("/assessments/{code}/{period}", response_model=None)
 async def answer(request: Request, user: Filler, code: str, period: str) -> Response:
     """Save the answers as a draft, or save and submit them."""
-    fields = {k: v for k, v in (await request.form()).items() if isinstance(v, str)}
+    # No NUL reaches the database (PostgreSQL refuses it in text).
+    fields = {k: v.replace("\x00", "") for k, v in (await request.form()).items()
+              if isinstance(v, str)}  # fmt: skip
     try:
         service.checked_period(period)
         service.questionnaire(code=code)

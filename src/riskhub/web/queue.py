@@ -245,7 +245,7 @@ def _record(request: Request, user: Principal, declaration_id: int, form: FormDa
             shared = ", ".join(done.shared_on)
             why += f"; its feedback is shared with the owners of {shared}"
             audited(user, "inspections.share_feedback", f"declaration_id={declaration_id}",
-                    f"feedback on {body.reference} shared on {shared}")  # fmt: skip
+                    f"feedback shared on {shared}")  # fmt: skip
         return _page(request, user, declaration_id, values=values, errors=[("reference", why)],
                      status_code=409)  # fmt: skip
     if done.status == "rejected":

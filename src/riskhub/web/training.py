@@ -65,8 +65,8 @@ def join(request: Request, user: Taker,
     """Join a cohort with its code."""
     try:
         with writing() as session:
-            cohort = service.join(session=session, join_code=join_code, trainee=_trainee(user),
-                                  now=utcnow())  # fmt: skip
+            cohort = service.join(session=session, join_code=join_code.replace("\x00", ""),
+                                  trainee=_trainee(user), now=utcnow())  # fmt: skip
             cohort_id = cohort.id
     except service.TrainingError as error:
         return _failed(request, user, error)
@@ -156,7 +156,8 @@ def create_cohort(
     """A new cohort of the instructor's, working through the chosen exercises."""
     try:
         with writing() as session:
-            cohort = service.create_cohort(session=session, party=user.party, name=name,
+            cohort = service.create_cohort(session=session, party=user.party,
+                                           name=name.replace("\x00", ""),
                                            exercises=exercises, instructor_id=user.user_id,
                                            instructor=user.name, now=utcnow())  # fmt: skip
             cohort_id = cohort.id
@@ -202,8 +203,9 @@ def add_record(
     """Record that an official completed a course."""
     try:
         with writing() as session:
-            service.record(session=session, party=user.party, person=person, agency=agency,
-                           course=course, kind="course", completed_on=completed_on, score=None,
+            service.record(session=session, party=user.party, person=person.replace("\x00", ""),
+                           agency=agency, course=course.replace("\x00", ""), kind="course",
+                           completed_on=completed_on, score=None,
                            recorded_by=user.describe(), now=utcnow())  # fmt: skip
     except service.TrainingError as error:
         return _records(request, user, error=str(error), status_code=error.status)
