@@ -15,6 +15,7 @@ import altair as alt
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from riskhub.access.principal import Principal
 from riskhub.access.roles import Permission, allows
@@ -130,15 +131,20 @@ async def answer(request: Request, user: Filler, code: str, period: str) -> Resp
     # No NUL reaches the database (PostgreSQL refuses it in text).
     fields = {k: v.replace("\x00", "") for k, v in (await request.form()).items()
               if isinstance(v, str)}  # fmt: skip
+    # The database work off the event loop, as every synchronous page does.
+    return await run_in_threadpool(_answer, request, user, code, period, fields)
+
+
+def _answer(request: Request, user: Principal, code: str, period: str,
+            fields: dict[str, str]) -> Response:  # fmt: skip
     try:
         service.checked_period(period)
-        service.questionnaire(code=code)
+        form = service.questionnaire(code=code)
     except service.AssessmentError as error:
         return render(request, "error.html", user, status_code=error.status,
                       message="; ".join(error.problems))  # fmt: skip
+    answers, comments = _read(form, fields)
     try:
-        form = service.questionnaire(code=code)
-        answers, comments = _read(form, fields)
         with writing() as session:
             service.save(session=session, party=user.party, code=code, period=period,
                          answers=answers, comments=comments, actor=user.describe())  # fmt: skip
