@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Annotated
 
-from fastapi import Path, Query
+from fastapi import HTTPException, Path, Query, status
 from pydantic import AfterValidator, BaseModel
 
 
@@ -32,6 +33,13 @@ def _text_only(value: str | None) -> str | None:
 SearchText = Annotated[str | None, Query(max_length=200), AfterValidator(_text_only)]
 # Text in a request body that the database will store or compare.
 PlainText = Annotated[str, AfterValidator(_text_only)]
+
+
+def unprocessable(problems: Iterable[tuple[Sequence[str | int], str]]) -> HTTPException:
+    """A 422 whose detail has the shape of FastAPI's own validation errors (loc, msg, type),
+    so that clients read a service's refusals and the schema's alike."""
+    detail = [{"loc": list(loc), "msg": msg, "type": "value_error"} for loc, msg in problems]
+    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
 
 
 class ErrorOut(BaseModel):

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, status
 
 from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission
+from riskhub.api_types import unprocessable
 from riskhub.assessments import scoring, service
 from riskhub.assessments.models import AssessmentResponse
 from riskhub.assessments.schemas import AnswersIn, QuestionnaireOut, ResponseOut, ResultOut
@@ -28,14 +29,12 @@ def _refused(error: service.AssessmentError) -> HTTPException:
     if error.status != 422:
         return HTTPException(error.status, error.problems[0])
 
-    # The shape of FastAPI's own validation errors, so that clients read both the same way.
     def loc(problem: str) -> list[str]:
         if error.where == "body":
             return ["body", problem.split(":", 1)[0]]  # the question's key
         return ["path", error.where]
 
-    detail = [{"loc": loc(p), "msg": p, "type": "value_error"} for p in error.problems]
-    return HTTPException(error.status, detail)
+    return unprocessable((loc(p), p) for p in error.problems)
 
 
 def parties_of(principal: Principal) -> list[str]:

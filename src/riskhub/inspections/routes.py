@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path, Response, status
 
 from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission, Role
-from riskhub.api_types import ObjectId
+from riskhub.api_types import ObjectId, unprocessable
 from riskhub.db.session import ReadSession, WriteSession
 from riskhub.declarations.models import Declaration
 from riskhub.inspections import checklists, service, times
@@ -50,13 +50,10 @@ def recorder_of(principal: Principal) -> service.Recorder:
 
 
 def _unprocessable(problems: list[tuple[str, str]]) -> HTTPException:
-    # The shape of FastAPI's own validation errors, so clients read both the same way.
-    detail = [
-        {"loc": ["body", *(int(p) if p.isdigit() else p for p in name.split("."))],
-         "msg": why, "type": "value_error"}
+    return unprocessable(
+        (["body", *(int(p) if p.isdigit() else p for p in name.split("."))], why)
         for name, why in problems
-    ]  # fmt: skip
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+    )
 
 
 @router.post(

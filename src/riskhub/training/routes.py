@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Path
 
 from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission
-from riskhub.api_types import ObjectId
+from riskhub.api_types import ObjectId, unprocessable
 from riskhub.db.base import utcnow
 from riskhub.db.engine import get_engine
 from riskhub.db.session import ReadSession, WriteSession
@@ -44,8 +44,7 @@ def trainee_of(principal: Principal) -> service.Trainee:
 def refused(error: service.TrainingError) -> HTTPException:
     if error.status != 422:
         return HTTPException(error.status, str(error))
-    # The shape of FastAPI's own validation errors, so that clients read both the same way.
-    return HTTPException(422, [{"loc": ["body"], "msg": str(error), "type": "value_error"}])
+    return unprocessable([(["body"], str(error))])
 
 
 def attempt_out(row: Attempt) -> AttemptOut:

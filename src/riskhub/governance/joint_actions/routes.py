@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Response, status
 
 from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission
-from riskhub.api_types import ObjectId
+from riskhub.api_types import ObjectId, unprocessable
 from riskhub.db.session import ReadSession, WriteSession
 from riskhub.governance.joint_actions import service
 from riskhub.governance.joint_actions.models import JointAction
@@ -60,11 +60,7 @@ def plan_action(body: ActionIn, principal: Writer, session: WriteSession) -> dic
     try:
         row = service.plan(session=session, actor=actor_of(principal), data=body)
     except service.ActionInvalid as error:
-        detail = [
-            {"loc": ["body", name], "msg": why, "type": "value_error"}
-            for name, why in error.problems
-        ]
-        raise HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail) from None
+        raise unprocessable((["body", name], why) for name, why in error.problems) from None
     except service.ActionNotAllowed as error:
         raise HTTPException(status.HTTP_403_FORBIDDEN, str(error)) from None
     return service.detail_of(session, row)

@@ -10,7 +10,7 @@ from sqlalchemy.orm import Session
 
 from riskhub.access.principal import Principal, require
 from riskhub.access.roles import Permission
-from riskhub.api_types import ObjectId
+from riskhub.api_types import ObjectId, unprocessable
 from riskhub.db.engine import get_engine
 from riskhub.db.session import ReadSession, WriteSession
 from riskhub.governance.risks import candidates, service
@@ -39,9 +39,7 @@ def author_of(principal: Principal) -> service.Author:
 
 
 def _unprocessable(problems: list[tuple[str, str]], where: str = "body") -> HTTPException:
-    # The shape of FastAPI's own validation errors, so clients read both the same way.
-    detail = [{"loc": [where, name], "msg": why, "type": "value_error"} for name, why in problems]
-    return HTTPException(status.HTTP_422_UNPROCESSABLE_CONTENT, detail)
+    return unprocessable(([where, name], why) for name, why in problems)
 
 
 def _out(
