@@ -22,7 +22,7 @@ from riskhub.actionplan.activities import ActionPlanError
 from riskhub.db.base import utcnow
 from riskhub.db.engine import get_engine
 from riskhub.web.charts import WIDTH
-from riskhub.web.pages import audited, render, viewer, writing
+from riskhub.web.pages import WITHOUT_NUL, audited, render, viewer, writing
 
 router = APIRouter(include_in_schema=False)
 Reader = Annotated[Principal, Depends(viewer())]
@@ -173,16 +173,16 @@ def report_progress(
     request: Request, user: Reporter, code: str,
     status: Annotated[str, Form(max_length=20)],
     progress: Annotated[int, Form(ge=0, le=100)],
-    evidence: Annotated[str, Form(max_length=4000)] = "",
-    comment: Annotated[str, Form(max_length=4000)] = "",
+    evidence: Annotated[str, Form(max_length=4000), WITHOUT_NUL] = "",
+    comment: Annotated[str, Form(max_length=4000), WITHOUT_NUL] = "",
 ) -> Response:  # fmt: skip
     """Report the signed-in user's Party's progress on one activity."""
     _activity(code)
     try:
         with writing() as session:
             service.report(session=session, party=user.party, activity=code, status=status,
-                           progress=progress, evidence=evidence.replace("\x00", ""),
-                           comment=comment.replace("\x00", ""), actor=user.name,
+                           progress=progress, evidence=evidence,
+                           comment=comment, actor=user.name,
                            now=utcnow())  # fmt: skip
     except ActionPlanError as exc:
         return _detail(request, user, code, error=str(exc), status_code=422)

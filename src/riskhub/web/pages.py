@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from fastapi import Depends, HTTPException, Request, status
 from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
-from pydantic import BaseModel, ValidationError
+from pydantic import AfterValidator, BaseModel, ValidationError
 from sqlalchemy.orm import Session
 
 from riskhub.access.principal import Principal
@@ -31,6 +31,9 @@ from riskhub.web import charts, nav
 from riskhub.web.session import signed_in
 
 M = TypeVar("M", bound=BaseModel)
+# A form field's text with any NUL removed: PostgreSQL text cannot hold one, and a form
+# (unlike the API's JSON) is typed by a person. Annotate a Form parameter with it.
+WITHOUT_NUL = AfterValidator(lambda text: text.replace("\x00", ""))
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 templates.env.globals["chart_spec"] = charts.to_json
 templates.env.globals["allows"] = allows

@@ -26,7 +26,7 @@ from riskhub.inspections.routes import recorder_of
 from riskhub.training import sandbox, service
 from riskhub.training.exercises import shipped
 from riskhub.training.models import Attempt
-from riskhub.web.pages import audited, render, viewer, writing
+from riskhub.web.pages import WITHOUT_NUL, audited, render, viewer, writing
 
 router = APIRouter(include_in_schema=False)
 Taker = Annotated[Principal, Depends(viewer(Permission.TRAINING_TAKE))]
@@ -61,11 +61,11 @@ def training(request: Request, user: Taker) -> Response:
 
 @router.post("/training/join", response_model=None)
 def join(request: Request, user: Taker,
-         join_code: Annotated[str, Form(max_length=12)]) -> Response:  # fmt: skip
+         join_code: Annotated[str, Form(max_length=12), WITHOUT_NUL]) -> Response:  # fmt: skip
     """Join a cohort with its code."""
     try:
         with writing() as session:
-            cohort = service.join(session=session, join_code=join_code.replace("\x00", ""),
+            cohort = service.join(session=session, join_code=join_code,
                                   trainee=_trainee(user), now=utcnow())  # fmt: skip
             cohort_id = cohort.id
     except service.TrainingError as error:
@@ -103,12 +103,12 @@ def start(request: Request, user: Taker, code: str) -> Response:
 @router.post("/training/exercises/{code}", response_model=None)
 def submit(
     request: Request, user: Taker, code: str,
-    profiles: Annotated[str, Form(max_length=60_000)],
+    profiles: Annotated[str, Form(max_length=60_000), WITHOUT_NUL],
     cohort_id: Annotated[str, Form(max_length=20)] = "",
     action: Annotated[str, Form(max_length=10)] = "submit",
 ) -> Response:  # fmt: skip
     """Backtest the profiles (shown here, kept nowhere), or score them as an attempt."""
-    texts = [t for t in SEPARATOR.split(profiles.replace("\x00", "")) if t.strip()]
+    texts = [t for t in SEPARATOR.split(profiles) if t.strip()]
     engine = get_engine()
 
     def again(status_code: int, problem: str | None, r: dict[str, Any] | None) -> Response:
@@ -150,14 +150,15 @@ def attempt(request: Request, user: Taker, attempt_id: ObjectId) -> Response:
 
 @router.post("/training/cohorts", response_model=None)
 def create_cohort(
-    request: Request, user: Instructor, name: Annotated[str, Form(min_length=1, max_length=120)],
+    request: Request, user: Instructor,
+    name: Annotated[str, Form(min_length=1, max_length=120), WITHOUT_NUL],
     exercises: Annotated[list[str], Form()],
 ) -> Response:  # fmt: skip
     """A new cohort of the instructor's, working through the chosen exercises."""
     try:
         with writing() as session:
             cohort = service.create_cohort(session=session, party=user.party,
-                                           name=name.replace("\x00", ""),
+                                           name=name,
                                            exercises=exercises, instructor_id=user.user_id,
                                            instructor=user.name, now=utcnow())  # fmt: skip
             cohort_id = cohort.id
@@ -196,15 +197,16 @@ def _records(request: Request, user: Principal, error: str | None = None,
 
 @router.post("/training/records", response_model=None)
 def add_record(
-    request: Request, user: Keeper, person: Annotated[str, Form(max_length=120)],
-    course: Annotated[str, Form(max_length=120)], completed_on: Annotated[date, Form()],
+    request: Request, user: Keeper, person: Annotated[str, Form(max_length=120), WITHOUT_NUL],
+    course: Annotated[str, Form(max_length=120), WITHOUT_NUL],
+    completed_on: Annotated[date, Form()],
     agency: Annotated[str, Form(max_length=24)] = "customs",
 ) -> Response:  # fmt: skip
     """Record that an official completed a course."""
     try:
         with writing() as session:
-            service.record(session=session, party=user.party, person=person.replace("\x00", ""),
-                           agency=agency, course=course.replace("\x00", ""), kind="course",
+            service.record(session=session, party=user.party, person=person,
+                           agency=agency, course=course, kind="course",
                            completed_on=completed_on, score=None,
                            recorded_by=user.describe(), now=utcnow())  # fmt: skip
     except service.TrainingError as error:
