@@ -15,6 +15,7 @@ from riskhub.cli import (
     db,
     demo,
     exchange,
+    export,
     governance,
     ingest,
     inspect,
@@ -61,6 +62,7 @@ app.add_typer(match.app, name="match")
 app.add_typer(governance.app, name="governance")
 app.add_typer(risks.app, name="risks")
 app.add_typer(lpco.app, name="lpco")
+app.add_typer(export.app, name="export")
 app.command("kpi")(kpi.kpi)
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)

@@ -11,6 +11,15 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from riskhub.cli.common import console, errors, ready_engine
+from riskhub.cli.select import (
+    ENGINE,
+    MASTER,
+    PARTITIONS,
+    WORK_DIR,
+    EngineName,
+    batch_engine,
+    work_dir,
+)
 from riskhub.db.tenancy import acting_for
 from riskhub.profiles import service
 from riskhub.profiles.backtest import backtest as run_backtest
@@ -132,9 +141,19 @@ def backtest(
     party: str = PARTY,
     since: datetime = typer.Option(..., help="First lodgement day, e.g. 2026-06-01."),
     until: datetime | None = typer.Option(None, help="Day after the last, default tomorrow."),
+    engine_name: EngineName = ENGINE,
+    master: str = MASTER,
+    partitions: int | None = PARTITIONS,
+    work: Path | None = WORK_DIR,
 ) -> None:
     """What the draft would have hit over stored history, and what control found there."""
     engine = ready_engine()
+    runner = batch_engine(engine_name, master, partitions)
+    judged_by = None
+    if runner is not None:
+        from riskhub.batch.service import judging_on
+
+        judged_by = judging_on(engine_=engine, batch=runner, party=party, work_dir=work_dir(work))
     try:
         report = run_backtest(
             engine=engine,
@@ -142,10 +161,17 @@ def backtest(
             text=path.read_text(encoding="utf-8"),
             since=since,
             until=until,
+            judged_by=judged_by,
         )
     except service.ProfileError as error:
         errors.print(f"[red]{path}[/] {error}", soft_wrap=True)
         raise typer.Exit(1) from None
+    except RuntimeError as error:  # Spark cannot run here
+        errors.print(f"[red]{error}[/]")
+        raise typer.Exit(1) from None
+    finally:
+        if runner is not None:
+            runner.close()
     table = Table("day", "office", "declarations", "hits", "inspected", "found")
     for row in report.by_day_office:
         table.add_row(

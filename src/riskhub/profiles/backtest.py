@@ -8,6 +8,7 @@ active profiles, so an analyst sees whether it adds anything.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -81,6 +82,13 @@ def judged(
     earlier = read_rows(session, item_rows(*before, *([where] if where is not None else [])))
     rows = with_seed(with_history(targets, earlier), exits_for(session=session, party=party,
                                                                 frame=targets))  # fmt: skip
+    return judge(rows, run)
+
+
+def judge(rows: pl.DataFrame, run: Sequence[CompiledProfile]) -> pl.DataFrame:
+    """Per declaration of ``rows`` (item rows with history and SEED fields): the profiles of
+    ``run`` that fire (``fired``), whether it hid non-compliance, its revenue, and which kinds.
+    """
     planted = pl.col("known_outcome").is_not_null() & (pl.col("known_outcome") != "compliant")
     return (
         rows.group_by("party", "reference", maintain_order=True)
@@ -97,10 +105,19 @@ def judged(
     )
 
 
+# Judges a run of profiles over a window elsewhere (e.g. on Spark): (run, since, until) -> judged.
+Judging = Callable[[list[CompiledProfile], datetime, datetime], pl.DataFrame]
+
+
 def backtest(
-    *, engine: Engine, party: str, text: str, since: datetime, until: datetime | None = None
-) -> BacktestReport:
-    """Run a draft profile over ``party``'s declarations lodged in [since, until)."""
+    *, engine: Engine, party: str, text: str, since: datetime, until: datetime | None = None,
+    judged_by: Judging | None = None,
+) -> BacktestReport:  # fmt: skip
+    """Run a draft profile over ``party``'s declarations lodged in [since, until).
+
+    ``judged_by`` replaces ``judged`` (same rows, same answers) to run the
+    criteria elsewhere, as ``riskhub profiles backtest --engine spark`` does.
+    """
     until = until or datetime.now().replace(microsecond=0) + timedelta(days=1)
     with acting_for(party), Session(engine) as session:
         draft = compile_draft(session=session, party=party, text=text)
@@ -113,8 +130,11 @@ def backtest(
             ).where(s.party == party, s.channel.in_(("red", "yellow")), d.lodged_at >= since,
                     d.lodged_at < until)
         ).scalars().all()  # fmt: skip
-        judged_rows = judged(session=session, party=party, run=[draft, *active], since=since,
-                             until=until)  # fmt: skip
+        if judged_by is None:
+            judged_rows = judged(session=session, party=party, run=[draft, *active], since=since,
+                                 until=until)  # fmt: skip
+    if judged_by is not None:
+        judged_rows = judged_by([draft, *active], since, until)
     report = BacktestReport(draft.code, since, until)
     if not judged_rows.height:
         return report

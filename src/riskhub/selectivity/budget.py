@@ -41,7 +41,9 @@ def apply_batch(
 ) -> None:
     """Adjust channels in place, per office and day of lodgement."""
     groups: dict[tuple[str, date], list[Decision]] = defaultdict(list)
-    for decision in decisions:
+    # In lodgement order, whoever produced them (this process or Spark): ties in score then
+    # fall the same way every time.
+    for decision in sorted(decisions, key=lambda d: (d.lodged_at, d.declaration_id)):
         groups[(decision.office, decision.lodged_at.date())].append(decision)
     for key, group in groups.items():
         before = (stored or {}).get(key, DayCount())

@@ -24,6 +24,10 @@ class Scorer:
     def after_store(self, connection: Any) -> None:
         """Called in the decisions' transaction once they are stored (e.g. shadow scores)."""
 
+    def take_shadow(self) -> list[dict[str, Any]]:
+        """The challenger's scores queued by ``score``, as ShadowScore rows (the queue empties)."""
+        return []
+
 
 class NoModel(Scorer):
     """No active model: decisions rest on profiles, AEO status and random control."""

@@ -10,7 +10,6 @@ rerun continues (decisions are unique per declaration version). The API's
 from __future__ import annotations
 
 import json
-from bisect import bisect_left
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
@@ -38,7 +37,7 @@ from riskhub.profiles.models import NamedList, ProfileActivation, RiskProfile
 from riskhub.reference.crossings import OFFICES
 from riskhub.registries.lpco.checks import Checked
 from riskhub.registries.service import AeoRegister, aeo_register
-from riskhub.selectivity import budget, engine
+from riskhub.selectivity import budget, chunks, engine
 from riskhub.selectivity.models import OfficeSelectivity, SelectivityDecision
 from riskhub.selectivity.pipeline import Candidate, Decision, OfficeRates, decide, profiles_version
 from riskhub.selectivity.registries import add_lpco_reasons, aeo_status, check_lpcos
@@ -47,8 +46,7 @@ from riskhub.selectivity.scoring import Scorer
 from riskhub.settings import get_settings
 from riskhub.targeting.scorer import scorer_for
 
-HISTORY_DAYS = 365
-MONTH = timedelta(days=31)
+HISTORY_DAYS = chunks.HISTORY_DAYS
 
 
 @lru_cache(maxsize=1)
@@ -136,7 +134,7 @@ def _candidates(
     return [Candidate(**row) for row in heads.iter_rows(named=True)]
 
 
-def _decide_frame(
+def decide_frame(
     targets: pl.DataFrame,
     *,
     profiles_: Sequence[CompiledProfile],
@@ -146,6 +144,7 @@ def _decide_frame(
     secret: bytes,
     checked: Checked,
 ) -> list[Decision]:
+    """The channels of whole declarations' item rows, before the office budget."""
     targets = checked.with_fields(targets)
     fired = engine.fired(targets, profiles_)
     candidates = _candidates(targets, fired, scorer.score(targets))
@@ -263,23 +262,14 @@ def decide_pending(
             active = profiles.active_profiles(session=session, party=party)
             rates = office_rates(session=session, party=party)
             scorer = scorer or scorer_for(session=session, party=party)
-    # Chunks start at midnight, so an office's day is never split between two of them.
-    start = datetime.combine(pending[0][1].date(), time())
-    last = pending[-1][1]
     ids = [row[0] for row in pending]
-    times = [row[1] for row in pending]
     done = 0
-    while start <= last:
-        end = start + MONTH
-        # ``pending`` is in lodgement order: each chunk is one slice, found by bisection.
-        chunk = ids[bisect_left(times, start) : bisect_left(times, end)]
-        if chunk:
-            decisions = _decide_chunk(engine_, party, chunk, start, end, active, rates, scorer)
-            summary.count(decisions)
-            done += len(chunk)
-            if progress:
-                progress(done, len(ids))
-        start = end
+    for start, end, chunk in chunks.months(ids, [row[1] for row in pending]):
+        decisions = _decide_chunk(engine_, party, chunk, start, end, active, rates, scorer)
+        summary.count(decisions)
+        done += len(chunk)
+        if progress:
+            progress(done, len(ids))
     return summary
 
 
@@ -293,41 +283,49 @@ def _decide_chunk(
     rates: dict[str, OfficeRates],
     scorer: Scorer,
 ) -> list[Decision]:
-    d = Declaration
     with acting_for(party), engine_.execution_options(sqlite_immediate=True).begin() as conn:
-        targets = pl.concat(
-            [
-                read_rows(conn, item_rows(d.party == party, d.id.in_(part)))
-                for part in _parts(chunk, 5000)
-            ]
-        )
-        window = between(start - timedelta(days=HISTORY_DAYS), end)
-        earlier = read_rows(conn, item_rows(d.party == party, window))
-        earlier = earlier.join(
-            targets.select("declaration_id").unique(), on="declaration_id", how="anti"
-        )
+        rows = chunks.month_rows(conn, party=party, ids=chunk, start=start, end=end)
         holders = aeo_register(connection_or_session=conn, party=party)
-        # Allowances are drawn in this transaction, so they stand or fall with the decisions.
-        checked = check_lpcos(conn, party=party, targets=targets, now=utcnow())
-        decisions = _decide_frame(
-            with_seed(
-                with_history(targets, earlier), exits_for(session=conn, party=party, frame=targets)
-            ),
-            profiles_=active,
-            rates=rates,
-            holders=holders,
+        decisions = decide_month(
+            conn, party=party, rows=rows, profiles_=active, rates=rates, holders=holders,
             scorer=scorer,
-            secret=hub_secret(),
-            checked=checked,
-        )
-        budget.apply_batch(decisions, rates=rates, stored=_stored_days(conn, party, start, end))
-        _store(conn, decisions)
+        )  # fmt: skip
+        store_month(conn, party=party, decisions=decisions, rates=rates, start=start, end=end)
         scorer.after_store(conn)
     return decisions
 
 
-def _parts(ids: list[int], size: int) -> list[list[int]]:
-    return [ids[i : i + size] for i in range(0, len(ids), size)]
+def decide_month(
+    conn: Any,
+    *,
+    party: str,
+    rows: pl.DataFrame,
+    profiles_: Sequence[CompiledProfile],
+    rates: dict[str, OfficeRates],
+    holders: AeoRegister,
+    scorer: Scorer,
+) -> list[Decision]:
+    """The channels of a month's declarations before the budget, LPCOs checked and drawn."""
+    # Allowances are drawn in the caller's transaction, so they stand or fall with the decisions.
+    checked = check_lpcos(conn, party=party, targets=rows, now=utcnow())
+    return decide_frame(
+        rows, profiles_=profiles_, rates=rates, holders=holders, scorer=scorer,
+        secret=hub_secret(), checked=checked,
+    )  # fmt: skip
+
+
+def store_month(
+    conn: Any,
+    *,
+    party: str,
+    decisions: list[Decision],
+    rates: dict[str, OfficeRates],
+    start: datetime,
+    end: datetime,
+) -> None:
+    """Apply the office budgets to a month's decisions, against what is stored, and store them."""
+    budget.apply_batch(decisions, rates=rates, stored=_stored_days(conn, party, start, end))
+    _store(conn, decisions)
 
 
 def _cached_active(session: Session, party: str) -> list[CompiledProfile]:
@@ -403,7 +401,7 @@ def decide_declarations(
         connection_or_session=session, party=party, traders={*traders, *exporters}
     )
     checked = check_lpcos(session, party=party, targets=targets, now=utcnow())
-    decisions = _decide_frame(
+    decisions = decide_frame(
         with_seed(
             with_history(targets, earlier), exits_for(session=session, party=party, frame=targets)
         ),

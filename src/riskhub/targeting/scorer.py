@@ -104,11 +104,17 @@ class ModelScorer(Scorer):
         ]  # fmt: skip
 
     def after_store(self, connection: Any) -> None:
-        if self._shadow:
-            # A declaration sent again is scored again: its shadow score is kept once.
-            statement = insert_for(connection, ShadowScore).on_conflict_do_nothing()
-            connection.execute(statement, self._shadow)
-            self._shadow = []
+        store_shadow(connection, self.take_shadow())
+
+    def take_shadow(self) -> list[dict[str, Any]]:
+        taken, self._shadow = self._shadow, []
+        return taken
+
+
+def store_shadow(connection: Any, rows: list[dict[str, Any]]) -> None:
+    """Keep the challenger's shadow scores, once per declaration version."""
+    if rows:
+        connection.execute(insert_for(connection, ShadowScore).on_conflict_do_nothing(), rows)
 
 
 def scorer_for(*, session: Any, party: str) -> Scorer:

@@ -1,0 +1,154 @@
+"""Selectivity and backtests with a batch engine doing the criteria and the model.
+
+``select_on`` is ``riskhub select --engine spark``: export the pending
+declarations (``batch.export``), let the engine give each its channel before
+the office budget (``work.DecideWork``), then store month by month on the hub,
+as the single-process batch does: in one transaction per month, the
+declarations citing LPCOs are decided here (their checks draw allowances),
+the office budget sees the whole month, and the decisions are stored once
+(a rerun after a crash continues with what is still pending).
+"""
+
+from __future__ import annotations
+
+import shutil
+import uuid
+from collections.abc import Callable
+from datetime import datetime
+from pathlib import Path
+
+import polars as pl
+from sqlalchemy import Engine, select
+from sqlalchemy.orm import Session
+
+from riskhub.batch.engines import BatchEngine
+from riskhub.batch.export import Month, export_rows
+from riskhub.batch.work import DECISIONS, DecideWork, JudgeWork, decisions_from
+from riskhub.db.base import utcnow
+from riskhub.db.tenancy import acting_for
+from riskhub.declarations.models import Declaration
+from riskhub.profiles import service as profiles
+from riskhub.profiles.backtest import Judging
+from riskhub.profiles.compiled import CompiledProfile
+from riskhub.registries.service import AeoRegister, aeo_register
+from riskhub.selectivity import chunks
+from riskhub.selectivity import service as selectivity
+from riskhub.selectivity.models import SelectivityDecision
+from riskhub.selectivity.pipeline import Decision, OfficeRates
+from riskhub.selectivity.scoring import Scorer
+from riskhub.targeting.scorer import scorer_for, store_shadow
+
+
+def select_on(
+    *,
+    engine_: Engine,
+    batch: BatchEngine,
+    party: str,
+    work_dir: Path,
+    since: datetime | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> selectivity.SelectSummary:
+    """Decide every pending declaration version of ``party``, the criteria run by ``batch``."""
+    summary = selectivity.SelectSummary()
+    run = work_dir / f"select-{party}-{uuid.uuid4().hex[:8]}"
+    try:
+        with acting_for(party), Session(engine_) as session:
+            active = profiles.active_profiles(session=session, party=party)
+            rates = selectivity.office_rates(session=session, party=party)
+            scorer = scorer_for(session=session, party=party)
+            holders = aeo_register(connection_or_session=session, party=party)
+        exported = export_rows(
+            engine_=engine_, party=party, out=run / "rows", since=since, pending=True,
+            hold_lpco=True, progress=_stage(progress, "export"),
+        )  # fmt: skip
+        decided = pl.DataFrame(schema=dict(DECISIONS))
+        if exported.rows:
+            work = DecideWork(active, rates, holders, scorer, selectivity.hub_secret())
+            batch.run(work, rows=run / "rows", out=run / "decisions")
+            decided = pl.read_parquet(run / "decisions" / "*.parquet")
+        done, total = 0, sum(len(m.ids) for m in exported.months)
+        for month in exported.months:
+            summary.count(
+                _store_month(engine_, party, month, decided, active, rates, holders, scorer)
+            )
+            done += len(month.ids)
+            if progress:
+                progress("store", done, total)
+    finally:
+        # The exported rows name traders: nothing of them stays behind.
+        shutil.rmtree(run, ignore_errors=True)
+    return summary
+
+
+def _stage(
+    progress: Callable[[str, int, int], None] | None, name: str
+) -> Callable[[int, int], None] | None:
+    if progress is None:
+        return None
+    return lambda done, total: progress(name, done, total)
+
+
+def _store_month(
+    engine_: Engine,
+    party: str,
+    month: Month,
+    decided: pl.DataFrame,
+    active: list[CompiledProfile],
+    rates: dict[str, OfficeRates],
+    holders: AeoRegister,
+    scorer: Scorer,
+) -> list[Decision]:
+    d, s = Declaration, SelectivityDecision
+    with acting_for(party), engine_.execution_options(sqlite_immediate=True).begin() as conn:
+        # Still pending now, at the version still current: an amendment lodged meanwhile is
+        # decided here, and a version some other run decided meanwhile is left alone.
+        current = pl.DataFrame(
+            [
+                tuple(row)
+                for part in range(0, len(month.ids), chunks.READ_PART)
+                for row in conn.execute(
+                    select(d.id, d.version)
+                    .outerjoin(s, (s.declaration_id == d.id) & (s.declaration_version == d.version))
+                    .where(d.id.in_(month.ids[part : part + chunks.READ_PART]), s.id.is_(None))
+                )
+            ],
+            schema={"declaration_id": pl.Int64, "version": pl.Int64},
+            orient="row",
+        )
+        theirs = decided.join(current, on=["declaration_id", "version"], how="semi")
+        decisions, shadow = decisions_from(theirs)
+        rest = current.join(theirs, on="declaration_id", how="anti")["declaration_id"].to_list()
+        if rest:
+            rows = chunks.month_rows(conn, party=party, ids=rest, start=month.start, end=month.end)
+            decisions += selectivity.decide_month(
+                conn, party=party, rows=rows, profiles_=active, rates=rates, holders=holders,
+                scorer=scorer,
+            )  # fmt: skip
+        selectivity.store_month(
+            conn, party=party, decisions=decisions, rates=rates, start=month.start, end=month.end
+        )
+        now = utcnow()
+        store_shadow(conn, [{**row, "scored_at": now} for row in shadow])
+        scorer.after_store(conn)
+    return decisions
+
+
+def judging_on(*, engine_: Engine, batch: BatchEngine, party: str, work_dir: Path) -> Judging:
+    """A backtest's judging of ``party``'s declarations, the criteria run by ``batch``."""
+
+    def judged(run: list[CompiledProfile], since: datetime, until: datetime) -> pl.DataFrame:
+        folder = work_dir / f"backtest-{party}-{uuid.uuid4().hex[:8]}"
+        try:
+            exported = export_rows(
+                engine_=engine_, party=party, out=folder / "rows", since=since, until=until
+            )
+            if not exported.rows:
+                return pl.DataFrame()
+            batch.run(JudgeWork(run), rows=folder / "rows", out=folder / "judged")
+            return pl.read_parquet(folder / "judged" / "*.parquet").sort(
+                "lodged_at", "declaration_id"
+            )
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+    return judged
