@@ -19,6 +19,7 @@ from riskhub.cli import (
     governance,
     ingest,
     inspect,
+    jobs,
     kpi,
     lists,
     lpco,
@@ -63,6 +64,7 @@ app.add_typer(governance.app, name="governance")
 app.add_typer(risks.app, name="risks")
 app.add_typer(lpco.app, name="lpco")
 app.add_typer(export.app, name="export")
+app.add_typer(jobs.app, name="jobs")
 app.command("kpi")(kpi.kpi)
 app.command("retention")(retention.retention)
 app.command("ingest")(ingest.ingest)
@@ -71,6 +73,7 @@ app.command("synth")(synth.synth)
 app.command("demo")(demo.demo)
 app.command("stats")(stats.stats)
 app.command("serve")(serve.serve)
+app.command("worker")(jobs.worker)
 
 
 def main() -> None:

@@ -16,6 +16,7 @@ def load_all_models() -> None:
     import riskhub.governance.rifs.models
     import riskhub.governance.risks.models
     import riskhub.inspections.models
+    import riskhub.jobs.models
     import riskhub.kpis.models
     import riskhub.matching.models
     import riskhub.profiles.models
