@@ -56,12 +56,13 @@ weight: 30
 """
 
 
-@pytest.fixture(scope="module")
-def spark() -> Iterator[SparkEngine]:
+@pytest.fixture(scope="module", params=[None, 3], ids=["files-whole", "shuffled"])
+def spark(request: pytest.FixtureRequest) -> Iterator[SparkEngine]:
+    """Spark in local mode, reading each exported file whole, or shuffled by declaration."""
     why_not = spark_available()
     if why_not:
         pytest.skip(f"Spark cannot run here: {why_not}")
-    engine = SparkEngine("local[2]", partitions=3)
+    engine = SparkEngine("local[2]", partitions=request.param)
     yield engine
     engine.close()
 

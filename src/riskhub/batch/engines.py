@@ -57,11 +57,16 @@ class LocalEngine(BatchEngine):
 class SparkEngine(BatchEngine):
     """On a Spark cluster (``spark://host:7077``, ``yarn``, ``k8s://...``) or ``local[N]``.
 
-    Rows are spread over ``partitions`` by declaration (all of a declaration's
-    items in one partition); each partition's Arrow batches become one polars
-    frame for the work (``mapInArrow``). Executors need riskhub installed in
-    the same version; ``rows`` and ``out`` must be paths they can all read and
-    write (a shared file system, HDFS or an object store).
+    Each partition's Arrow batches become one polars frame for the work
+    (``mapInArrow``), so a declaration's items must share a partition. By
+    default every exported file is read whole into one partition (files are
+    never split; the export keeps each declaration in one file), which needs
+    no shuffle. With ``partitions``, rows are instead spread over that many
+    partitions by declaration, at the cost of a shuffle: for inputs that did
+    not come from ``riskhub export parquet``, or to use more cores than there
+    are files. Executors need riskhub installed in the same version; ``rows``
+    and ``out`` must be paths they can all read and write (a shared file
+    system, HDFS or an object store).
     """
 
     name = "spark"
@@ -72,6 +77,7 @@ class SparkEngine(BatchEngine):
     ) -> None:  # fmt: skip
         self.master, self.partitions, self.conf = master, partitions, dict(conf or {})
         self._session: Any = None
+        self.last_partitions = 0  # of the last run: how many tasks the work was spread over
 
     def session(self) -> Any:
         """The Spark session, started on first use."""
@@ -81,11 +87,16 @@ class SparkEngine(BatchEngine):
 
     def run(self, work: PartitionWork, *, rows: Path, out: Path) -> int:
         spark = self.session()
-        frame = spark.read.parquet(str(rows))
-        count = self.partitions or max(frame.rdd.getNumPartitions(), _cores(spark))
-        result = frame.repartition(count, "declaration_id").mapInArrow(
-            _on_partition(work), _ddl(work.schema)
-        )
+        if self.partitions is None:
+            # A file is split only when larger than both of these: never, then.
+            largest = max(f.stat().st_size for f in rows.rglob("*.parquet")) + 1
+            spark.conf.set("spark.sql.files.maxPartitionBytes", str(max(largest, 128 << 20)))
+            spark.conf.set("spark.sql.files.openCostInBytes", str(largest))
+            frame = spark.read.parquet(str(rows))
+        else:
+            frame = spark.read.parquet(str(rows)).repartition(self.partitions, "declaration_id")
+        self.last_partitions = int(frame.rdd.getNumPartitions())
+        result = frame.mapInArrow(_on_partition(work), _ddl(work.schema))
         result.write.mode("overwrite").parquet(str(out))
         return int(pl.scan_parquet(out / "*.parquet").select(pl.len()).collect().item())
 
@@ -136,10 +147,6 @@ def _start(master: str, conf: Mapping[str, str]) -> Any:
     session = builder.getOrCreate()
     session.sparkContext.setLogLevel("ERROR")
     return session
-
-
-def _cores(spark: Any) -> int:
-    return int(spark.sparkContext.defaultParallelism)
 
 
 def _on_partition(work: PartitionWork) -> Any:
