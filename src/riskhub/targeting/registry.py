@@ -57,7 +57,17 @@ def register(
     *, session: Session, party: str, model: RiskModel, trained_by: str,
     metrics: dict[str, Any] | None = None, note: str = "",
 ) -> RiskModelVersion:  # fmt: skip
-    """Store a trained model as the Party's next version, a candidate that does not serve."""
+    """Store a trained model as the Party's next version, a candidate that does not serve.
+
+    Call it in a transaction that takes the write lock first on SQLite
+    (``sqlite_immediate``): two trainings finishing at once then number one after the other.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        # Two workers retraining one Party at once would both read the same last version;
+        # this lock, held to commit, makes the second read after the first is stored.
+        session.execute(
+            select(func.pg_advisory_xact_lock(func.hashtext(f"riskhub.models.{party}")))
+        )
     last = session.scalar(
         select(func.max(RiskModelVersion.version)).where(RiskModelVersion.party == party)
     )

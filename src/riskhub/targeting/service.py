@@ -52,7 +52,8 @@ def retrain(
         measured_from=str(cut), inspected_declarations=found.declarations,
         random_only_declarations=found.random_only,
     )  # fmt: skip
-    with acting_for(party), Session(engine) as session, session.begin():
+    writer = engine.execution_options(sqlite_immediate=True)
+    with acting_for(party), Session(writer) as session, session.begin():
         row = registry.register(
             session=session, party=party, model=model, trained_by=trained_by, metrics=metrics,
             note=f"retrained on inspections {since.date()} to {cut}",
