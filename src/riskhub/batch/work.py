@@ -10,11 +10,11 @@ profiles, office rates, the AEO register, the model, the draw secret) is data.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
+import orjson
 import polars as pl
 
 from riskhub.profiles.compiled import CompiledProfile
@@ -39,7 +39,7 @@ DECISIONS: Schema = {
     "aeo": pl.Boolean,
     "mandatory": pl.Boolean,
     "priority": pl.Boolean,
-    "reasons": pl.String,  # JSON, as stored
+    "reasons": pl.String,  # JSON (stored re-encoded as the hub's own batch encodes it)
     "agencies": pl.String,
     "checklist": pl.String,
     "engine_version": pl.String,
@@ -128,9 +128,9 @@ def decisions_frame(
                 "channel": d.channel.value, "score": d.score,
                 "random_control": d.random_control, "aeo": d.aeo, "mandatory": d.mandatory,
                 "priority": d.priority,
-                "reasons": json.dumps(d.reasons, ensure_ascii=False),
-                "agencies": json.dumps(d.agencies),
-                "checklist": json.dumps(d.checklist, ensure_ascii=False),
+                "reasons": orjson.dumps(d.reasons).decode(),
+                "agencies": orjson.dumps(d.agencies).decode(),
+                "checklist": orjson.dumps(d.checklist).decode(),
                 "engine_version": d.engine_version, "profiles_version": d.profiles_version,
                 "model_version": d.model_version,
                 "shadow_model_id": found["model_id"] if found else None,
@@ -151,8 +151,8 @@ def decisions_from(frame: pl.DataFrame) -> tuple[list[Decision], list[dict[str, 
                 office=row["office"], lodged_at=row["lodged_at"],
                 channel=Channel(row["channel"]), score=row["score"],
                 random_control=row["random_control"], aeo=row["aeo"],
-                reasons=json.loads(row["reasons"]), agencies=json.loads(row["agencies"]),
-                checklist=json.loads(row["checklist"]), engine_version=row["engine_version"],
+                reasons=orjson.loads(row["reasons"]), agencies=orjson.loads(row["agencies"]),
+                checklist=orjson.loads(row["checklist"]), engine_version=row["engine_version"],
                 profiles_version=row["profiles_version"], model_version=row["model_version"],
                 mandatory=row["mandatory"], priority=row["priority"],
             )
