@@ -175,3 +175,33 @@ def test_a_spark_backtest_reports_what_the_hub_reports(
     )
     assert here.hits > 10 and here.inspected and here.overlap_by_profile
     assert there == here
+
+
+def test_a_crash_while_storing_loses_nothing_and_a_rerun_finishes_the_same(
+    engine: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_world(engine, tmp_path)
+    selectivity.decide_pending(engine_=engine, party="RS")
+    expected = stored(engine)
+    forget_decisions(engine)
+    real, calls = selectivity.store_month, []
+
+    def crash_on_the_second_month(*args: Any, **kwargs: Any) -> None:
+        calls.append(kwargs["start"])
+        if len(calls) == 2:
+            raise OSError("disk full")
+        real(*args, **kwargs)
+
+    monkeypatch.setattr(selectivity, "store_month", crash_on_the_second_month)
+    with pytest.raises(OSError, match="disk full"):
+        batch.select_on(engine_=engine, batch=LocalEngine(), party="RS", work_dir=tmp_path / "w")
+    first_month = stored(engine)["decisions"]
+    assert first_month and all(d["lodged_at"] < calls[1] for d in first_month)
+    # The LPCO citations are lodged in the second month: their draws went with its decisions.
+    assert stored(engine)["drawn"] == [] and stored(engine)["used"] == [0.0]
+    assert not list((tmp_path / "w").rglob("*.parquet"))
+    monkeypatch.setattr(selectivity, "store_month", real)
+    again = batch.select_on(engine_=engine, batch=LocalEngine(), party="RS",
+                            work_dir=tmp_path / "w")  # fmt: skip
+    assert again.decided == len(expected["decisions"]) - len(first_month)
+    assert stored(engine) == expected
