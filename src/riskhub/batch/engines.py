@@ -65,8 +65,9 @@ class SparkEngine(BatchEngine):
     partitions by declaration, at the cost of a shuffle: for inputs that did
     not come from ``riskhub export parquet``, or to use more cores than there
     are files. Executors need riskhub installed in the same version; ``rows``
-    and ``out`` must be paths they can all read and write (a shared file
-    system, HDFS or an object store).
+    and ``out`` must be one file system mounted at the same path on the hub
+    and on every executor (NFS, CephFS...): the export writes with plain file
+    operations, not through HDFS or object-store clients.
     """
 
     name = "spark"
