@@ -37,7 +37,7 @@ def _parameters(pairs: list[str]) -> dict[str, str]:
 @app.command("add")
 def add(
     kind: str = typer.Argument(..., help="retrain, review or rollup."),
-    party: str = typer.Option(..., help="The Party the job is for (review: XS for all)."),
+    party: str = typer.Option(..., help="The Party the job is for (review: XS for every Party)."),
     param: list[str] = typer.Option(
         [], "--param", "-p", help="NAME=VALUE, e.g. -p since=2026-06-01 -p until=2026-08-31."
     ),

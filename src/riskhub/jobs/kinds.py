@@ -99,7 +99,7 @@ def _retrain(*, engine: Engine, party: str, parameters: RetrainParameters) -> st
 
 
 def review_path(party: str, parameters: ReviewParameters) -> Path:
-    """Where the review job for ``party`` writes its file (XS: all CEFTA Parties)."""
+    """Where the review job for ``party`` writes its file (XS: every Party but the sandbox)."""
     name = f"review-{parameters.period}-{party}.{parameters.format}"
     return get_settings().data_dir / "reports" / name
 
@@ -136,8 +136,8 @@ KINDS: dict[str, Kind] = {
     for k in (
         Kind("retrain", "train a Party's risk model on its inspections and register it",
              RetrainParameters, DECLARATION_OWNERS, _retrain),
-        Kind("review", "write the semi-annual review (XS: all CEFTA Parties) under the data "
-             "folder", ReviewParameters, DECLARATION_OWNERS | {SECRETARIAT_PARTY}, _review),
+        Kind("review", "write the semi-annual review (XS: every Party but the sandbox) under the "
+             "data folder", ReviewParameters, DECLARATION_OWNERS | {SECRETARIAT_PARTY}, _review),
         Kind("rollup", "rebuild a Party's KPI rollup from its decisions",
              RollupParameters, DECLARATION_OWNERS, _rollup),
     )
