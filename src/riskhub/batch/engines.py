@@ -141,6 +141,9 @@ def _start(master: str, conf: Mapping[str, str]) -> Any:
         .config("spark.ui.enabled", "false")
         # Lodgement times are wall-clock times of the office: never shifted on the way.
         .config("spark.sql.session.timeZone", "UTC")
+        # One task per core already: polars in each Python worker takes one thread, not all
+        # of them (measured, 1M declarations in local[2]: 25.3 s against 28.8 s).
+        .config("spark.executorEnv.POLARS_MAX_THREADS", "1")
         .config("spark.sql.shuffle.partitions", "8")
     )
     for key, value in conf.items():
