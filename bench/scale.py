@@ -16,8 +16,11 @@ another: the single-process engine) and on Spark ``--master`` (``SparkEngine``,
 the criteria alone: the hub's polars evaluator inside ``mapInArrow`` against
 the same criteria compiled to Spark SQL by the SQL backend.
 
-API: ``bench/scale_api.py``'s ``measure`` with 1 and 3 API worker processes on
-PostgreSQL (``--api-url``; skipped without one). One JSON line last on stdout.
+On PostgreSQL (``--api-url``, a scratch database that is emptied; skipped
+without one): ``riskhub select`` end to end, the hub's batch against Spark with
+the time of each stage (export from the store, Spark, store back), and API
+throughput with ``bench/scale_api.py``'s ``measure``, 1 and 3 API worker
+processes. One JSON line last on stdout.
 """
 
 from __future__ import annotations
@@ -157,6 +160,73 @@ def sql_fired(spark: SparkEngine, profiles: list[CompiledProfile], rows: Path, o
     )
 
 
+def end_to_end(database_url: str, *, days: int, trucks_per_day: int, master: str) -> dict[str, Any]:
+    """``riskhub select`` on PostgreSQL, the hub's batch against Spark: export, engine and store.
+
+    The database (emptied) gets ``days`` of generated traffic of all Parties
+    (``scale_api.prepare``); every CEFTA Party's declarations are decided by
+    the hub's batch, then forgotten and decided again through Spark, and the
+    two sets of stored decisions are compared.
+    """
+    from sqlalchemy import delete, select
+    from sqlalchemy.orm import Session
+
+    from riskhub.batch import service as batch
+    from riskhub.db.engine import make_engine
+    from riskhub.kpis.models import KpiDay
+    from riskhub.reference.parties import CEFTA_PARTIES
+    from riskhub.registries.lpco.models import LpcoDrawdown
+    from riskhub.selectivity import service as selectivity
+    from riskhub.selectivity.models import SelectivityDecision
+    from riskhub.settings import get_settings
+    from riskhub.targeting.models import ShadowScore
+    from scale_api import prepare  # type: ignore[import-not-found]
+
+    folder = Path(tempfile.mkdtemp(prefix="riskhub-scale-e2e-"))
+    os.environ["RISKHUB_DATA_DIR"] = str(folder)  # the hub key that keys the draws
+    get_settings.cache_clear()
+    selectivity.hub_secret.cache_clear()
+    try:
+        prepare(database_url, folder=folder, history_days=days, later_days=0,
+                trucks_per_day=trucks_per_day, seed=7)  # fmt: skip
+        engine = make_engine(database_url)
+        s = SelectivityDecision
+
+        def forget() -> None:
+            with Session(engine) as session, session.begin():
+                for table in (ShadowScore, LpcoDrawdown, SelectivityDecision, KpiDay):
+                    session.execute(delete(table))
+
+        def decisions() -> list[tuple[Any, ...]]:
+            with Session(engine) as session:
+                return list(session.execute(
+                    select(s.declaration_id, s.channel, s.score, s.reasons, s.budget)
+                    .order_by(s.declaration_id)
+                ).all())  # fmt: skip
+
+        forget()
+        hub_s, _ = timed(lambda: [selectivity.decide_pending(engine_=engine, party=p)
+                                  for p in sorted(CEFTA_PARTIES)])  # fmt: skip
+        expected = decisions()
+        forget()
+        spark = SparkEngine(master)
+        stages: dict[str, float] = {}
+        started = time.perf_counter()
+        for party in sorted(CEFTA_PARTIES):
+            done = batch.select_on(engine_=engine, batch=spark, party=party, work_dir=folder)
+            for stage, seconds in done.seconds.items():
+                stages[stage] = round(stages.get(stage, 0.0) + seconds, 2)
+        spark_s = round(time.perf_counter() - started, 2)
+        spark.close()
+        got = decisions()
+        return {
+            "database": "postgresql", "declarations": len(expected), "hub_batch_s": hub_s,
+            "spark_select_s": spark_s, "spark_stages_s": stages, "identical": got == expected,
+        }  # fmt: skip
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
 def timed(step: Any) -> tuple[float, Any]:
     started = time.perf_counter()
     result = step()
@@ -172,6 +242,7 @@ def main() -> None:
     parser.add_argument("--api-seconds", type=float, default=20.0)
     parser.add_argument("--api-concurrency", type=int, default=16)
     parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--e2e-days", type=int, default=60, help="Days of traffic end to end.")
     parser.add_argument("--work", type=Path, default=None, help="Scratch folder (default: temp).")
     args = parser.parse_args()
     why_not = spark_available()
@@ -237,6 +308,9 @@ def main() -> None:
         sys.path.insert(0, str(Path(__file__).parent))
         from scale_api import measure  # type: ignore[import-not-found]
 
+        result["select_end_to_end"] = end_to_end(
+            args.api_url, days=args.e2e_days, trucks_per_day=400, master=args.master
+        )
         result["api"] = {
             f"workers_{n}": measure(workers=n, database_url=args.api_url,
                                     seconds=args.api_seconds, concurrency=args.api_concurrency)

@@ -12,6 +12,7 @@ the office budget sees the whole month, and the decisions are stored once
 from __future__ import annotations
 
 import shutil
+import time
 import uuid
 from collections.abc import Callable
 from datetime import datetime
@@ -57,15 +58,20 @@ def select_on(
             rates = selectivity.office_rates(session=session, party=party)
             scorer = scorer_for(session=session, party=party)
             holders = aeo_register(connection_or_session=session, party=party)
+        started = time.perf_counter()
         exported = export_rows(
             engine_=engine_, party=party, out=run / "rows", since=since, pending=True,
             hold_lpco=True, progress=_stage(progress, "export"),
         )  # fmt: skip
+        summary.seconds["export"] = _since(started)
         decided = pl.DataFrame(schema=dict(DECISIONS))
         if exported.rows:
+            started = time.perf_counter()
             work = DecideWork(active, rates, holders, scorer, selectivity.hub_secret())
             batch.run(work, rows=run / "rows", out=run / "decisions")
             decided = pl.read_parquet(run / "decisions" / "*.parquet")
+            summary.seconds[batch.name] = _since(started)
+        started = time.perf_counter()
         done, total = 0, sum(len(m.ids) for m in exported.months)
         for month in exported.months:
             summary.count(
@@ -74,10 +80,15 @@ def select_on(
             done += len(month.ids)
             if progress:
                 progress("store", done, total)
+        summary.seconds["store"] = _since(started)
     finally:
         # The exported rows name traders: nothing of them stays behind.
         shutil.rmtree(run, ignore_errors=True)
     return summary
+
+
+def _since(started: float) -> float:
+    return round(time.perf_counter() - started, 2)
 
 
 def _stage(

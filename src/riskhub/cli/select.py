@@ -59,6 +59,7 @@ def select_(
     runner = batch_engine(engine, master, partitions)
     table = Table("office", "green", "blue", "yellow", "red", "red %", title="Channels decided")
     total = 0
+    stages: dict[str, float] = {}
     try:
         with Progress(console=console, transient=True) as progress:
             for code in sorted(party or DECLARATION_OWNERS):
@@ -84,6 +85,8 @@ def select_(
                         since=since, progress=staged,
                     )  # fmt: skip
                 total += summary.decided
+                for stage, seconds in summary.seconds.items():
+                    stages[stage] = stages.get(stage, 0.0) + seconds
                 for office, counts in sorted(summary.by_office.items()):
                     n = sum(counts.values())
                     cells = [f"{counts.get(c, 0):,}" for c in ("green", "blue", "yellow", "red")]
@@ -96,4 +99,5 @@ def select_(
         if runner is not None:
             runner.close()
     console.print(table)
-    console.print(f"{total:,} declarations decided.")
+    timing = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stages.items())
+    console.print(f"{total:,} declarations decided." + (f" ({timing})" if timing else ""))

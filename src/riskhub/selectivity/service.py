@@ -61,6 +61,8 @@ class SelectSummary:
     decided: int = 0
     by_office: dict[str, dict[str, int]] = field(default_factory=dict)
     random_by_office: dict[str, int] = field(default_factory=dict)
+    # Seconds per stage, when the work went through a batch engine (export, engine, store).
+    seconds: dict[str, float] = field(default_factory=dict)
 
     def count(self, decisions: Sequence[Decision]) -> None:
         self.decided += len(decisions)
