@@ -38,6 +38,8 @@ from typing import Any
 import httpx
 import polars as pl
 
+from selectivity_api import nested  # the API's body of a declaration, from item rows
+
 APP_ROLE = "riskhub_app"
 LIBRARY = Path(__file__).resolve().parent.parent / "src" / "riskhub" / "profiles" / "library"
 STARTUP_S = 120.0
@@ -118,32 +120,8 @@ def prepare(
             tokens[party] = access.issue_token(session=session, user=user, days=1, now=now).token
     engine.dispose()
     app_url = make_url(database_url).set(username=APP_ROLE, password=None)
-    bodies = [(b["party"], b) for b in _nested(later) if b["party"] in tokens]
+    bodies = [(b["party"], b) for b in nested(later) if b["party"] in tokens]
     return Prepared(app_url.render_as_string(hide_password=False), tokens, bodies, stored)
-
-
-def _nested(rows: pl.DataFrame) -> list[dict[str, Any]]:
-    """Declarations as the API takes them, from item rows (planted outcomes left out)."""
-    from riskhub.declarations import schemas
-
-    header = [f for f in schemas.DeclarationIn.model_fields if f in rows.columns]
-    item = [f for f in schemas.ItemIn.model_fields
-            if f in rows.columns and not f.startswith("known")]  # fmt: skip
-    out = []
-    for _, group in rows.group_by(["party", "reference"], maintain_order=True):
-        records = group.to_dicts()
-        body = {k: _json(k, records[0][k]) for k in header if records[0][k] is not None}
-        body["items"] = [{k: _json(k, r[k]) for k in item if r[k] is not None} for r in records]
-        out.append(body)
-    return out
-
-
-def _json(name: str, value: Any) -> Any:
-    if isinstance(value, datetime):
-        return value.strftime("%Y-%m-%dT%H:%M:%SZ")
-    if name in ("lpco_refs", "container_ids") and isinstance(value, str):
-        return value.split(";")
-    return value
 
 
 def _free_port() -> int:
