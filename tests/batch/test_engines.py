@@ -17,12 +17,21 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
+import polars as pl
 import pytest
 from sqlalchemy import Engine, delete, select, update
 from sqlalchemy.orm import Session
 
+from riskhub.batch import export
 from riskhub.batch import service as batch
-from riskhub.batch.engines import BatchEngine, LocalEngine, SparkEngine, spark_available
+from riskhub.batch.engines import (
+    BatchEngine,
+    BatchError,
+    LocalEngine,
+    SparkEngine,
+    spark_available,
+)
+from riskhub.batch.work import DecideWork
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations import service as declarations
 from riskhub.kpis.models import KpiDay
@@ -58,11 +67,16 @@ weight: 30
 
 @pytest.fixture(scope="module", params=[None, 3], ids=["files-whole", "shuffled"])
 def spark(request: pytest.FixtureRequest) -> Iterator[SparkEngine]:
-    """Spark in local mode, reading each exported file whole, or shuffled by declaration."""
+    """Spark in local mode, reading each exported file whole, or shuffled by declaration.
+
+    Read whole, with partitions of 4 KiB asked for: far smaller than any exported
+    file, so Spark would split every file if the engine did not keep them whole.
+    """
     why_not = spark_available()
     if why_not:
         pytest.skip(f"Spark cannot run here: {why_not}")
-    engine = SparkEngine("local[2]", partitions=request.param)
+    small = {"spark.sql.files.maxPartitionBytes": "4096"}
+    engine = SparkEngine("local[2]", partitions=request.param, conf=small)
     yield engine
     engine.close()
 
@@ -162,6 +176,17 @@ def test_spark_stores_what_the_hub_decides(
     engines_agree(engine, tmp_path, spark)
 
 
+def test_spark_never_splits_a_declaration_across_partitions(
+    engine: Engine, tmp_path: Path, spark: SparkEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Files of many row groups, the units Spark splits a file by, still reach the work whole."""
+    if spark.partitions is not None:
+        pytest.skip("shuffled by declaration: files are not read whole")
+    monkeypatch.setattr(export, "ROW_GROUP_ROWS", 100)
+    engines_agree(engine, tmp_path, spark)
+    assert spark.last_partitions == 2  # the two months' files, each read whole
+
+
 def test_a_spark_backtest_reports_what_the_hub_reports(
     engine: Engine, tmp_path: Path, spark: SparkEngine
 ) -> None:
@@ -205,3 +230,22 @@ def test_a_crash_while_storing_loses_nothing_and_a_rerun_finishes_the_same(
                             work_dir=tmp_path / "w")  # fmt: skip
     assert again.decided == len(expected["decisions"]) - len(first_month)
     assert stored(engine) == expected
+
+
+class Failing(DecideWork):
+    """A work whose executors fail half-way, as a lost executor or a bad row would."""
+
+    def __call__(self, rows: pl.DataFrame) -> pl.DataFrame:
+        raise ValueError("executor lost")
+
+
+def test_a_failing_spark_job_is_one_plain_line_and_stores_nothing(
+    engine: Engine, tmp_path: Path, spark: SparkEngine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    build_world(engine, tmp_path)
+    monkeypatch.setattr(batch, "DecideWork", Failing)
+    with pytest.raises(BatchError, match=r"^the Spark job failed: ") as failed:
+        batch.select_on(engine_=engine, batch=spark, party="RS", work_dir=tmp_path / "w")
+    assert "\n" not in str(failed.value) and len(str(failed.value)) < 400
+    assert stored(engine)["decisions"] == []
+    assert not list((tmp_path / "w").rglob("*.parquet"))

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import date
+import json
+import os
+import stat
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 import pytest
@@ -11,7 +15,7 @@ from sqlalchemy import Engine, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
-from riskhub.batch import engines
+from riskhub.batch import engines, export
 from riskhub.batch.engines import LocalEngine
 from riskhub.batch.export import export_rows
 from riskhub.batch.work import JudgeWork
@@ -59,17 +63,44 @@ def test_export_writes_whole_declarations_a_file_per_month(traffic: Engine, tmp_
     assert not list(out.rglob("*.partial"))
     # The same export again replaces the files; nothing is duplicated.
     export_rows(engine_=traffic, party="RS", out=out)
-    again = pl.concat([pl.read_parquet(f) for f in sorted((out / "party=RS").glob("*"))])
+    again = pl.concat([pl.read_parquet(f) for f in sorted((out / "party=RS").glob("*.parquet"))])
     assert again.height == frame.height
 
 
-def test_a_half_written_file_is_never_read(traffic: Engine, tmp_path: Path) -> None:
+def test_a_crash_mid_export_leaves_nothing_that_looks_whole(
+    traffic: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    out = tmp_path / "out"
+    renamed: list[str] = []
+
+    def crash_on_the_second_file(src: Any, dst: Any) -> None:
+        if renamed:
+            raise OSError("killed")
+        renamed.append(str(dst))
+        os.rename(src, dst)
+
+    monkeypatch.setattr(export.os, "replace", crash_on_the_second_file)
+    with pytest.raises(OSError, match="killed"):
+        export_rows(engine_=traffic, party="RS", out=out)
+    folder = out / "party=RS"
+    # The first month is whole, the second only under its hidden name, and no summary says done.
+    assert [f.name for f in folder.glob("*.parquet")] == ["2026-04-20.parquet"]
+    assert not (folder / export.DONE).exists()
+    assert stat.S_IMODE(folder.stat().st_mode) == 0o700
+    assert stat.S_IMODE((folder / "2026-04-20.parquet").stat().st_mode) == 0o600
+    first = pl.read_parquet(folder / "2026-04-20.parquet")["declaration_id"].n_unique()
+    assert LocalEngine().run(JudgeWork([]), rows=out, out=tmp_path / "judged") == first
+
+
+def test_exporting_again_replaces_the_partys_files(traffic: Engine, tmp_path: Path) -> None:
     out = tmp_path / "out"
     export_rows(engine_=traffic, party="RS", out=out)
-    (out / "party=RS" / ".2026-06-30.parquet.partial").write_bytes(b"PAR1 cut short")
-    judged = tmp_path / "judged"
-    written = LocalEngine().run(JudgeWork([]), rows=out, out=judged)
-    assert written == count(traffic, Declaration)
+    later = export_rows(engine_=traffic, party="RS", out=out, since=datetime(2026, 5, 1))
+    frame = pl.read_parquet(out / "party=RS" / "*.parquet")
+    assert frame.height == later.rows
+    assert frame.select("declaration_id", "item_no").is_unique().all()
+    done = json.loads((out / "party=RS" / export.DONE).read_text())
+    assert done["declarations"] == later.declarations and done["since"].startswith("2026-05-01")
 
 
 def test_the_cli_exports_selects_through_parquet_and_says_what_is_wrong(
@@ -89,6 +120,14 @@ def test_the_cli_exports_selects_through_parquet_and_says_what_is_wrong(
     backwards = runner.invoke(app, ["export", "parquet", "--out", str(out), "--since",
                                     "2026-05-01", "--until", "2026-04-01"])  # fmt: skip
     assert backwards.exit_code == 2 and "is not after" in backwards.output
+
+    for command in (["select", "--party", "QQ", "--engine", "local"],
+                    ["profiles", "backtest", "x.yaml", "--party", "QQ", "--since", "2026-05-01"]):  # fmt: skip
+        unknown = runner.invoke(app, command)
+        assert unknown.exit_code == 2 and "unknown Party 'QQ'" in unknown.output, command
+    reversed_window = runner.invoke(app, ["profiles", "backtest", "x.yaml", "--party", "RS",
+                                          "--since", "2026-05-01", "--until", "2026-04-01"])  # fmt: skip
+    assert reversed_window.exit_code == 2 and "is not after" in reversed_window.output
 
     # Without Spark (no Java, no pyspark) the command says so and stores nothing.
     monkeypatch.setattr(engines, "spark_available", lambda: "no Java runtime: Spark needs Java 17")

@@ -20,15 +20,24 @@ import polars as pl
 from riskhub.batch.work import PartitionWork, Schema
 
 
+class BatchError(RuntimeError):
+    """The engine cannot run here, or its job failed; the message says why in one line."""
+
+
 class BatchEngine:
     """Apply ``work`` to the Parquet item rows under ``rows``; write its output under ``out``.
 
     Every declaration's item rows reach ``work`` together, in one frame. The
     output is one or more Parquet files with ``work.schema``'s columns, and
     ``run`` returns how many rows it wrote. ``out`` is replaced, never appended to.
+    ``check`` raises BatchError when the engine cannot run here; ``run`` raises
+    BatchError when the job fails.
     """
 
     name = "base"
+
+    def check(self) -> None:
+        """Raise BatchError if this engine cannot run here (before any data is exported)."""
 
     def run(self, work: PartitionWork, *, rows: Path, out: Path) -> int:
         raise NotImplementedError
@@ -59,9 +68,11 @@ class SparkEngine(BatchEngine):
 
     Each partition's Arrow batches become one polars frame for the work
     (``mapInArrow``), so a declaration's items must share a partition. By
-    default every exported file is read whole into one partition (files are
-    never split; the export keeps each declaration in one file), which needs
-    no shuffle. With ``partitions``, rows are instead spread over that many
+    default no exported file is ever split (the export keeps each declaration
+    in one file): files are packed whole into partitions of up to
+    ``spark.sql.files.maxPartitionBytes`` (128 MiB unless ``conf`` gives a
+    number of bytes) or the largest file, whichever is larger. That needs no
+    shuffle. With ``partitions``, rows are instead spread over that many
     partitions by declaration, at the cost of a shuffle: for inputs that did
     not come from ``riskhub export parquet``, or to use more cores than there
     are files. Executors need riskhub installed in the same version; ``rows``
@@ -86,19 +97,33 @@ class SparkEngine(BatchEngine):
             self._session = _start(self.master, self.conf)
         return self._session
 
+    def check(self) -> None:
+        why_not = spark_available()
+        if why_not:
+            raise BatchError(why_not)
+
     def run(self, work: PartitionWork, *, rows: Path, out: Path) -> int:
+        try:
+            return self._run(work, rows, out)
+        except BatchError:
+            raise
+        except Exception as error:  # Py4J and PySpark errors carry the whole Java trace
+            raise BatchError(f"the Spark job failed: {_first_line(error)}") from error
+
+    def _run(self, work: PartitionWork, rows: Path, out: Path) -> int:
         spark = self.session()
         if self.partitions is None:
             # A file is split only when larger than both of these: never, then.
             largest = max(f.stat().st_size for f in rows.rglob("*.parquet")) + 1
-            spark.conf.set("spark.sql.files.maxPartitionBytes", str(max(largest, 128 << 20)))
+            floor = int(self.conf.get("spark.sql.files.maxPartitionBytes", 128 << 20))
+            spark.conf.set("spark.sql.files.maxPartitionBytes", str(max(largest, floor)))
             spark.conf.set("spark.sql.files.openCostInBytes", str(largest))
-            frame = spark.read.parquet(str(rows))
+            frame = spark.read.parquet(_uri(rows))
         else:
-            frame = spark.read.parquet(str(rows)).repartition(self.partitions, "declaration_id")
+            frame = spark.read.parquet(_uri(rows)).repartition(self.partitions, "declaration_id")
         self.last_partitions = int(frame.rdd.getNumPartitions())
         result = frame.mapInArrow(_on_partition(work), _ddl(work.schema))
-        result.write.mode("overwrite").parquet(str(out))
+        result.write.mode("overwrite").parquet(_uri(out))
         return int(pl.scan_parquet(out / "*.parquet").select(pl.len()).collect().item())
 
     def close(self) -> None:
@@ -126,10 +151,20 @@ def _on_path(program: str) -> bool:
     return any(Path(p, program).exists() for p in os.environ.get("PATH", "").split(os.pathsep))
 
 
+def _uri(path: Path) -> str:
+    # file:// always: a bare path would be read on the cluster's default file system (HDFS).
+    return path.resolve().as_uri()
+
+
+def _first_line(error: Exception) -> str:
+    lines = [line.strip() for line in str(error).splitlines() if line.strip()]
+    return (lines[0] if lines else type(error).__name__)[:300]
+
+
 def _start(master: str, conf: Mapping[str, str]) -> Any:
     why_not = spark_available()
     if why_not:
-        raise RuntimeError(why_not)
+        raise BatchError(why_not)
     from pyspark.sql import SparkSession
 
     if master.startswith("local"):

@@ -4,14 +4,18 @@ One file per Party and month (``party=AL/2026-05-01.parquet``), each holding
 whole declarations: every item row, with the history fields (from the year
 before) and the SEED fields, exactly as the hub's own batch reads them
 (``selectivity.chunks``). A file is written under a temporary name and then
-renamed, so a crash never leaves half a month that looks whole.
+renamed, so a crash never leaves half a month that looks whole, and
+``_EXPORTED`` is written last: a folder without it holds an unfinished export.
+Exporting a Party again replaces its files.
 
-The rows name traders: they are personal data. Keep the folder where only the
-hub's operators and the cluster's executors can read it, and delete it after.
+The rows name traders: they are personal data. Folders and files are created
+readable by their owner only; keep them where only the hub's operators and the
+cluster's executors can read them, and delete them after use.
 """
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -26,6 +30,9 @@ from riskhub.declarations.models import Declaration
 from riskhub.registries.lpco.checks import registry_in_use
 from riskhub.selectivity import chunks
 from riskhub.selectivity.models import SelectivityDecision
+
+DONE = "_EXPORTED"  # the summary of a finished export; Spark skips names starting with _
+ROW_GROUP_ROWS: int | None = None  # polars' default; Parquet row groups are where Spark splits
 
 
 @dataclass
@@ -76,7 +83,11 @@ def export_rows(
     checks draw allowances, which only the hub's own transaction may do).
     """
     folder = out / f"party={party}"
-    folder.mkdir(parents=True, exist_ok=True)
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    # A new export replaces the Party's files: no month of an earlier one lingers beside it.
+    (folder / DONE).unlink(missing_ok=True)
+    for old in folder.glob("*.parquet"):
+        old.unlink()
     exported = Exported(party)
     with acting_for(party), engine_.connect() as conn:
         listed = conn.execute(_declarations(party, since, until, pending)).all()
@@ -96,6 +107,11 @@ def export_rows(
             done += len(ids)
             if progress:
                 progress(done, len(listed))
+    # Written last: a folder without it holds an export that did not finish.
+    summary = {"party": party, "since": since, "until": until, "pending": pending,
+               "declarations": exported.declarations, "item_rows": exported.rows,
+               "files": sum(1 for m in exported.months if m.path)}  # fmt: skip
+    (folder / DONE).write_text(json.dumps(summary, default=str) + "\n", encoding="utf-8")
     return exported
 
 
@@ -116,7 +132,9 @@ def _declarations(
 
 
 def _write(rows: pl.DataFrame, path: Path) -> Path:
+    # A hidden name until whole: Spark and the local engine never read it half-written.
     partial = path.with_name(f".{path.name}.partial")
-    rows.write_parquet(partial)
+    rows.write_parquet(partial, row_group_size=ROW_GROUP_ROWS)
+    partial.chmod(0o600)
     os.replace(partial, path)
     return path

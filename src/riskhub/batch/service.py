@@ -11,26 +11,27 @@ the office budget sees the whole month, and the decisions are stored once
 
 from __future__ import annotations
 
-import shutil
 import time
-import uuid
 from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import polars as pl
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, exists, select
 from sqlalchemy.orm import Session
 
 from riskhub.batch.engines import BatchEngine
 from riskhub.batch.export import Month, export_rows
 from riskhub.batch.work import DECISIONS, DecideWork, JudgeWork, decisions_from
+from riskhub.batch.workdir import run_folder
 from riskhub.db.base import utcnow
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
 from riskhub.profiles import service as profiles
 from riskhub.profiles.backtest import Judging
 from riskhub.profiles.compiled import CompiledProfile
+from riskhub.registries.lpco.models import LpcoDrawdown
 from riskhub.registries.service import AeoRegister, aeo_register
 from riskhub.selectivity import chunks
 from riskhub.selectivity import service as selectivity
@@ -50,9 +51,10 @@ def select_on(
     progress: Callable[[str, int, int], None] | None = None,
 ) -> selectivity.SelectSummary:
     """Decide every pending declaration version of ``party``, the criteria run by ``batch``."""
+    batch.check()  # before any personal data is written out
     summary = selectivity.SelectSummary()
-    run = work_dir / f"select-{party}-{uuid.uuid4().hex[:8]}"
-    try:
+    # The exported rows name traders: the run's folder is private and removed at the end.
+    with run_folder(work_dir, "select", party) as run:
         with acting_for(party), Session(engine_) as session:
             active = profiles.active_profiles(session=session, party=party)
             rates = selectivity.office_rates(session=session, party=party)
@@ -74,16 +76,15 @@ def select_on(
         started = time.perf_counter()
         done, total = 0, sum(len(m.ids) for m in exported.months)
         for month in exported.months:
-            summary.count(
-                _store_month(engine_, party, month, decided, active, rates, holders, scorer)
+            stored, moved = _store_month(
+                engine_, party, month, decided, active, rates, holders, scorer
             )
+            summary.count(stored)
+            summary.left_pending += moved
             done += len(month.ids)
             if progress:
                 progress("store", done, total)
         summary.seconds["store"] = _since(started)
-    finally:
-        # The exported rows name traders: nothing of them stays behind.
-        shutil.rmtree(run, ignore_errors=True)
     return summary
 
 
@@ -108,26 +109,21 @@ def _store_month(
     rates: dict[str, OfficeRates],
     holders: AeoRegister,
     scorer: Scorer,
-) -> list[Decision]:
-    d, s = Declaration, SelectivityDecision
+) -> tuple[list[Decision], int]:
+    """Store a month's decisions; (them, how many declarations moved to another month meanwhile)."""
     with acting_for(party), engine_.execution_options(sqlite_immediate=True).begin() as conn:
-        # Still pending now, at the version still current: an amendment lodged meanwhile is
-        # decided here, and a version some other run decided meanwhile is left alone.
-        current = pl.DataFrame(
-            [
-                tuple(row)
-                for part in range(0, len(month.ids), chunks.READ_PART)
-                for row in conn.execute(
-                    select(d.id, d.version)
-                    .outerjoin(s, (s.declaration_id == d.id) & (s.declaration_version == d.version))
-                    .where(d.id.in_(month.ids[part : part + chunks.READ_PART]), s.id.is_(None))
-                )
-            ],
-            schema={"declaration_id": pl.Int64, "version": pl.Int64},
-            orient="row",
-        )
+        current = _still_pending(conn, party, month.ids)
+        # An amendment lodged meanwhile on another day of another month waits for the next run:
+        # its office budget is that day's, which this month's transaction does not hold.
+        inside = pl.col("lodged_at").is_between(month.start, month.end, closed="left")
+        moved = current.filter(~inside).height
+        current = current.filter(inside)
         theirs = decided.join(current, on=["declaration_id", "version"], how="semi")
+        # A declaration that drew LPCO allowances before (an earlier version citing them) is
+        # checked here, as the hub's batch does, so what it no longer cites is given back.
+        theirs = theirs.filter(~pl.col("declaration_id").is_in(_drew_before(conn, party, month)))
         decisions, shadow = decisions_from(theirs)
+        # The rest: held back (LPCOs), amended since the export, or drawn before.
         rest = current.join(theirs, on="declaration_id", how="anti")["declaration_id"].to_list()
         if rest:
             rows = chunks.month_rows(conn, party=party, ids=rest, start=month.start, end=month.end)
@@ -141,15 +137,48 @@ def _store_month(
         now = utcnow()
         store_shadow(conn, [{**row, "scored_at": now} for row in shadow])
         scorer.after_store(conn)
-    return decisions
+    return decisions, moved
+
+
+def _still_pending(conn: Any, party: str, ids: list[int]) -> pl.DataFrame:
+    """Of ``ids``, those whose current version has no decision: id, version, lodgement time."""
+    d, s = Declaration, SelectivityDecision
+    rows = [
+        tuple(row)
+        for part in range(0, len(ids), chunks.READ_PART)
+        for row in conn.execute(
+            select(d.id, d.version, d.lodged_at)
+            .outerjoin(s, (s.declaration_id == d.id) & (s.declaration_version == d.version))
+            .where(d.party == party, d.id.in_(ids[part : part + chunks.READ_PART]), s.id.is_(None))
+        )
+    ]
+    schema: dict[str, Any] = {
+        "declaration_id": pl.Int64, "version": pl.Int64, "lodged_at": pl.Datetime("us"),
+    }  # fmt: skip
+    return pl.DataFrame(rows, schema=schema, orient="row")
+
+
+def _drew_before(conn: Any, party: str, month: Month) -> list[int]:
+    """Declarations of ``month`` with LPCO draws recorded (by any earlier version)."""
+    d, drawn = Declaration, LpcoDrawdown
+    found: list[int] = []
+    for part in range(0, len(month.ids), chunks.READ_PART):
+        found += conn.scalars(
+            select(d.id).where(
+                d.party == party,
+                d.id.in_(month.ids[part : part + chunks.READ_PART]),
+                exists().where(drawn.party == party, drawn.reference == d.reference),
+            )
+        ).all()
+    return found
 
 
 def judging_on(*, engine_: Engine, batch: BatchEngine, party: str, work_dir: Path) -> Judging:
     """A backtest's judging of ``party``'s declarations, the criteria run by ``batch``."""
 
     def judged(run: list[CompiledProfile], since: datetime, until: datetime) -> pl.DataFrame:
-        folder = work_dir / f"backtest-{party}-{uuid.uuid4().hex[:8]}"
-        try:
+        batch.check()
+        with run_folder(work_dir, "backtest", party) as folder:
             exported = export_rows(
                 engine_=engine_, party=party, out=folder / "rows", since=since, until=until
             )
@@ -159,7 +188,5 @@ def judging_on(*, engine_: Engine, batch: BatchEngine, party: str, work_dir: Pat
             return pl.read_parquet(folder / "judged" / "*.parquet").sort(
                 "lodged_at", "declaration_id"
             )
-        finally:
-            shutil.rmtree(folder, ignore_errors=True)
 
     return judged

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import signal
+import sys
+import threading
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 import typer
 from rich.console import Console
@@ -32,3 +37,16 @@ def ready_engine() -> Engine:
 def counts_text(counts: Counter[str]) -> str:
     """``a 1, b 2``: the non-zero counts, by name."""
     return ", ".join(f"{name} {n:,}" for name, n in sorted(counts.items()) if n)
+
+
+@contextmanager
+def sigterm_exits() -> Iterator[None]:
+    """While inside, SIGTERM (docker stop, systemd) exits normally, so cleanup code runs."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    before = signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(128 + signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGTERM, before)

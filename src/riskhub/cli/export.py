@@ -52,7 +52,4 @@ def parquet(
             )  # fmt: skip
             declarations += exported.declarations
             rows += exported.rows
-            folder = out / f"party={code}"
-            if not any(folder.iterdir()):
-                folder.rmdir()  # no declarations of this Party in the period
     console.print(f"{declarations:,} declarations ({rows:,} item rows) written under {out}.")

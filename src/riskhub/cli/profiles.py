@@ -10,7 +10,8 @@ from rich.table import Table
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from riskhub.cli.common import console, errors, ready_engine
+from riskhub.batch.engines import BatchError
+from riskhub.cli.common import console, errors, ready_engine, sigterm_exits
 from riskhub.cli.select import (
     ENGINE,
     MASTER,
@@ -25,6 +26,7 @@ from riskhub.profiles import service
 from riskhub.profiles.backtest import backtest as run_backtest
 from riskhub.profiles.document import read_library
 from riskhub.profiles.models import RiskProfile
+from riskhub.reference.parties import DECLARATION_OWNERS
 
 app = typer.Typer(
     help="Risk profiles: criteria, actions, status and history.", no_args_is_help=True
@@ -147,6 +149,12 @@ def backtest(
     work: Path | None = WORK_DIR,
 ) -> None:
     """What the draft would have hit over stored history, and what control found there."""
+    if party not in DECLARATION_OWNERS:
+        errors.print(f"[red]unknown Party {party!r}: backtests run over a Party's declarations[/]")
+        raise typer.Exit(2)
+    if until is not None and until <= since:
+        errors.print(f"[red]--until {until:%Y-%m-%d} is not after --since {since:%Y-%m-%d}[/]")
+        raise typer.Exit(2)
     engine = ready_engine()
     runner = batch_engine(engine_name, master, partitions)
     judged_by = None
@@ -155,18 +163,19 @@ def backtest(
 
         judged_by = judging_on(engine_=engine, batch=runner, party=party, work_dir=work_dir(work))
     try:
-        report = run_backtest(
-            engine=engine,
-            party=party,
-            text=path.read_text(encoding="utf-8"),
-            since=since,
-            until=until,
-            judged_by=judged_by,
-        )
+        with sigterm_exits():
+            report = run_backtest(
+                engine=engine,
+                party=party,
+                text=path.read_text(encoding="utf-8"),
+                since=since,
+                until=until,
+                judged_by=judged_by,
+            )
     except service.ProfileError as error:
         errors.print(f"[red]{path}[/] {error}", soft_wrap=True)
         raise typer.Exit(1) from None
-    except RuntimeError as error:  # Spark cannot run here
+    except (BatchError, OSError) as error:  # Spark cannot run or failed; the work folder
         errors.print(f"[red]{error}[/]")
         raise typer.Exit(1) from None
     finally:

@@ -10,8 +10,8 @@ import typer
 from rich.progress import Progress, TaskID
 from rich.table import Table
 
-from riskhub.batch.engines import BatchEngine, LocalEngine, SparkEngine
-from riskhub.cli.common import console, errors, ready_engine
+from riskhub.batch.engines import BatchEngine, BatchError, LocalEngine, SparkEngine
+from riskhub.cli.common import console, errors, ready_engine, sigterm_exits
 from riskhub.reference.parties import DECLARATION_OWNERS
 from riskhub.selectivity import service
 from riskhub.settings import get_settings
@@ -29,7 +29,9 @@ ENGINE = typer.Option(
     help="hub: in this process; spark: on Spark; local: Spark's path here.",
 )
 MASTER = typer.Option("local[2]", help="Spark master: local[N], spark://host:7077, yarn, k8s://...")
-PARTITIONS = typer.Option(None, min=1, help="Spark partitions (default: the cluster's cores).")
+PARTITIONS = typer.Option(
+    None, min=1, help="Shuffle into this many Spark partitions (default: read files whole)."
+)
 WORK_DIR = typer.Option(
     None, help="Where the Parquet goes (shared storage on a cluster); default DATA_DIR/batch."
 )
@@ -55,13 +57,18 @@ def select_(
     work: Path | None = WORK_DIR,
 ) -> None:
     """Decide channels for declarations without a decision, batch by month; safe to rerun."""
+    unknown = sorted(set(party or ()) - set(DECLARATION_OWNERS))
+    if unknown:
+        errors.print(f"[red]unknown Party {unknown[0]!r}[/]")
+        raise typer.Exit(2)
     store = ready_engine()
     runner = batch_engine(engine, master, partitions)
     table = Table("office", "green", "blue", "yellow", "red", "red %", title="Channels decided")
     total = 0
     stages: dict[str, float] = {}
+    left = 0
     try:
-        with Progress(console=console, transient=True) as progress:
+        with sigterm_exits(), Progress(console=console, transient=True) as progress:
             for code in sorted(party or DECLARATION_OWNERS):
                 task = progress.add_task(f"{code}", total=None)
 
@@ -85,14 +92,16 @@ def select_(
                         since=since, progress=staged,
                     )  # fmt: skip
                 total += summary.decided
+                left += summary.left_pending
                 for stage, seconds in summary.seconds.items():
                     stages[stage] = stages.get(stage, 0.0) + seconds
                 for office, counts in sorted(summary.by_office.items()):
                     n = sum(counts.values())
                     cells = [f"{counts.get(c, 0):,}" for c in ("green", "blue", "yellow", "red")]
                     table.add_row(office, *cells, f"{counts.get('red', 0) / n:.1%}")
-    except RuntimeError as error:
-        # Spark missing or failing: nothing was stored for the month in progress.
+    except (BatchError, OSError) as error:
+        # Spark missing or failing, or the work folder unusable: the months stored stay stored,
+        # the month in progress is not stored at all; run again to go on.
         errors.print(f"[red]{error}[/]")
         raise typer.Exit(1) from error
     finally:
@@ -101,3 +110,5 @@ def select_(
     console.print(table)
     timing = ", ".join(f"{stage} {seconds:.1f} s" for stage, seconds in stages.items())
     console.print(f"{total:,} declarations decided." + (f" ({timing})" if timing else ""))
+    if left:
+        console.print(f"{left:,} amended meanwhile to a day of another month: run again for them.")

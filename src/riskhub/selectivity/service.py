@@ -63,6 +63,8 @@ class SelectSummary:
     random_by_office: dict[str, int] = field(default_factory=dict)
     # Seconds per stage, when the work went through a batch engine (export, engine, store).
     seconds: dict[str, float] = field(default_factory=dict)
+    # Amended meanwhile to another month's day: left for the next run (batch engines only).
+    left_pending: int = 0
 
     def count(self, decisions: Sequence[Decision]) -> None:
         self.decided += len(decisions)
