@@ -117,6 +117,11 @@ def test_the_cli_exports_selects_through_parquet_and_says_what_is_wrong(
     wrong = runner.invoke(app, ["export", "parquet", "--out", str(out), "--since", "2026-05-01",
                                 "--party", "QQ"])  # fmt: skip
     assert wrong.exit_code == 2 and "unknown Party 'QQ'" in wrong.output
+    blocked = tmp_path / "a-file"
+    blocked.write_text("not a folder")
+    unwritable = runner.invoke(app, ["export", "parquet", "--out", str(blocked / "x"),
+                                     "--since", "2026-05-01", "--party", "RS"])  # fmt: skip
+    assert unwritable.exit_code == 1 and "cannot write RS's export" in unwritable.output
     backwards = runner.invoke(app, ["export", "parquet", "--out", str(out), "--since",
                                     "2026-05-01", "--until", "2026-04-01"])  # fmt: skip
     assert backwards.exit_code == 2 and "is not after" in backwards.output

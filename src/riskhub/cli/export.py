@@ -46,10 +46,15 @@ def parquet(
             def report(done: int, of: int, task: TaskID = task) -> None:
                 progress.update(task, completed=done, total=of)
 
-            exported = export_rows(
-                engine_=engine, party=code, out=out, since=since, until=until, pending=pending,
-                progress=report,
-            )  # fmt: skip
+            try:
+                exported = export_rows(
+                    engine_=engine, party=code, out=out, since=since, until=until,
+                    pending=pending, progress=report,
+                )  # fmt: skip
+            except OSError as error:
+                # E.g. --out not writable: the Parties already exported are complete.
+                errors.print(f"[red]cannot write {code}'s export under {out}: {error}[/]")
+                raise typer.Exit(1) from error
             declarations += exported.declarations
             rows += exported.rows
     console.print(f"{declarations:,} declarations ({rows:,} item rows) written under {out}.")
