@@ -3,14 +3,19 @@
 from __future__ import annotations
 
 import json
+import os
+import threading
+from pathlib import Path
+from typing import Any
 
+import pytest
 from sqlalchemy import Engine, delete, func, select
 from sqlalchemy.orm import Session
 from typer.testing import CliRunner
 
 from riskhub.cli import app
 from riskhub.db.tenancy import acting_for
-from riskhub.jobs import service
+from riskhub.jobs import kinds, service
 from riskhub.jobs import worker as workers
 from riskhub.jobs.models import Job
 from riskhub.kpis.models import KpiDay
@@ -126,3 +131,67 @@ def test_the_commands_refuse_bad_jobs_plainly(engine: Engine) -> None:
     assert missing.exit_code == 1 and "no failed job 99" in missing.output
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(Job)).scalar_one() == 0
+
+
+def test_adding_a_job_says_what_became_of_the_one_already_there(engine: Engine) -> None:
+    first = runner.invoke(app, ["jobs", "add", "rollup", "--party", "RS", "--key", "nightly"])
+    assert first.exit_code == 0, first.output
+    # The key is another job's: refused, and nothing changes.
+    taken = runner.invoke(app, ["jobs", "add", "rollup", "--party", "AL", "--key", "nightly"])
+    said = " ".join(taken.output.split())
+    assert taken.exit_code == 2, taken.output
+    assert "the key 'nightly' is already job 1 (rollup for RS {}, queued)" in said
+    assert "give this job another key" in said
+    queued = runner.invoke(app, ["jobs", "add", "rollup", "--party", "RS", "--key", "nightly"])
+    assert queued.exit_code == 0 and "Job 1 was already queued with key nightly" in queued.output
+    ran = runner.invoke(app, ["worker", "--until-idle", "--name", "w"])
+    assert ran.exit_code == 0, ran.output
+    done = runner.invoke(app, ["jobs", "add", "rollup", "--party", "RS", "--key", "nightly"])
+    assert done.exit_code == 0 and "Job 1 already ran with key nightly." in done.output
+    today = runner.invoke(app, ["jobs", "add", "rollup", "--party", "AL"])
+    assert today.exit_code == 0, today.output
+    assert runner.invoke(app, ["worker", "--until-idle"]).exit_code == 0
+    again = runner.invoke(app, ["jobs", "add", "rollup", "--party", "AL"])
+    assert again.exit_code == 0
+    assert "already ran today; give --key to queue it again" in " ".join(again.output.split())
+    with engine.connect() as conn:
+        assert conn.execute(select(func.count()).select_from(Job)).scalar_one() == 2
+
+
+def test_two_reviews_written_at_once_by_workers_with_one_pid_each_write_a_whole_file(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Two worker containers are both PID 1 on one data volume, and the same review runs
+    # twice at once (two keys, or a takeover): each attempt writes its own draft.
+    from riskhub.kpis import report
+
+    both_halfway = threading.Barrier(2, timeout=30)
+
+    def write(_data: dict[str, Any], out: Path) -> Path:
+        with out.open("w") as fh:
+            fh.write("<html>first half ")
+            fh.flush()
+            both_halfway.wait()  # both attempts are in the middle of their drafts
+            fh.write(f"second half by {threading.current_thread().name}</html>")
+        return out
+
+    monkeypatch.setattr(report, "write", write)
+    monkeypatch.setattr(os, "getpid", lambda: 1)
+    parameters = kinds.ReviewParameters(period="2026H1")
+    problems: list[str] = []
+
+    def review() -> None:
+        try:
+            kinds._review(engine=engine, party="RS", parameters=parameters)
+        except Exception as error:  # shown by the assertion below
+            problems.append(repr(error))
+
+    attempts = [threading.Thread(target=review, name=name) for name in ("A", "B")]
+    for attempt in attempts:
+        attempt.start()
+    for attempt in attempts:
+        attempt.join(60)
+    assert problems == []
+    out = kinds.review_path("RS", parameters)
+    assert out.read_text() in {f"<html>first half second half by {n}</html>" for n in "AB"}
+    assert [p.name for p in out.parent.iterdir()] == [out.name]  # no draft left

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 import time
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -286,3 +288,96 @@ def test_the_api_role_can_neither_read_nor_queue_jobs(engine: Engine, app_engine
     with pytest.raises(ProgrammingError, match="permission denied"):
         service.enqueue(engine=app_engine, kind="rollup", party="MK", parameters={})
     assert [j.party for j in jobs(engine)] == ["RS"]
+
+
+def test_a_retried_job_keeps_counting_so_an_earlier_attempt_cannot_settle_it(
+    engine: Engine,
+) -> None:
+    # Two hosts run a worker under the same name (--name worker in a replicated service).
+    job, _ = service.enqueue(engine=engine, kind="rollup", party="RS", parameters={},
+                             max_attempts=1, now=NOW)  # fmt: skip
+    old = service.claim(engine=engine, worker="worker", lease_s=1, now=NOW)
+    assert old is not None and old.attempt == 1
+    later = NOW + timedelta(seconds=5)
+    # Its lease ran out (the first host is cut off, still running): the job is failed.
+    assert service.claim(engine=engine, worker="other", now=later) is None
+    assert service.requeue(engine=engine, job_id=job.id, attempts=2, now=later)
+    (row,) = jobs(engine)
+    assert (row.status, row.attempts, row.max_attempts) == ("queued", 1, 3)
+    new = service.claim(engine=engine, worker="worker", now=later)
+    assert new is not None and new.attempt == 2
+    # The first host comes back: same name, but not the same attempt.
+    assert not service.extend(engine=engine, claimed=old, worker="worker", now=later)
+    assert not service.finish(engine=engine, claimed=old, worker="worker", result="stale",
+                              now=later)  # fmt: skip
+    assert service.fail(engine=engine, claimed=old, worker="worker", error="x", now=later) == (
+        "lost")  # fmt: skip
+    assert service.finish(engine=engine, claimed=new, worker="worker", result="fresh", now=later)
+    (row,) = jobs(engine)
+    assert (row.status, row.attempts, row.result) == ("done", 2, "fresh")
+    with pytest.raises(kinds.ParameterError, match="attempts is 1 to 100"):
+        service.requeue(engine=engine, job_id=job.id, attempts=0)
+
+
+def test_a_worker_whose_clock_runs_fast_cannot_take_a_live_job(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("on SQLite every worker is on one machine, with one clock")
+    service.enqueue(engine=engine, kind="rollup", party="RS", parameters={})
+    held = service.claim(engine=engine, worker="a", lease_s=60)
+    assert held is not None
+    # b's host runs 61 s fast (no NTP there): leases are the database's time, not b's.
+    monkeypatch.setattr(service, "utcnow", lambda: datetime.now(UTC).replace(tzinfo=None)
+                        + timedelta(seconds=61))  # fmt: skip
+    assert service.claim(engine=engine, worker="b") is None
+    assert service.extend(engine=engine, claimed=held, worker="a")
+    (row,) = jobs(engine)
+    assert row.leased_until is not None and row.leased_until < service.utcnow()
+    assert service.finish(engine=engine, claimed=held, worker="a", result="a's")
+
+
+def test_a_key_that_is_another_jobs_is_refused(engine: Engine) -> None:
+    first, _ = service.enqueue(engine=engine, kind="rollup", party="RS", parameters={},
+                               key="nightly")  # fmt: skip
+    for kind, party, parameters in [("retrain", "RS", {"days": 30}), ("rollup", "AL", {})]:
+        with pytest.raises(service.KeyTaken, match=f"the key 'nightly' is already job {first.id}"):
+            service.enqueue(engine=engine, kind=kind, party=party, parameters=parameters,
+                            key="nightly")  # fmt: skip
+    same, new = service.enqueue(engine=engine, kind="rollup", party="RS", parameters={},
+                                key="nightly")  # fmt: skip
+    assert (same.id, new) == (first.id, False)
+    assert [(j.kind, j.party) for j in jobs(engine)] == [("rollup", "RS")]
+
+
+def test_the_job_table_works_in_a_process_that_imported_only_the_queue() -> None:
+    # A library user (a script claiming jobs) imports the queue alone: the table that
+    # jobs refer to must come with it.
+    code = (
+        "from riskhub.jobs import service\n"
+        "from riskhub.jobs.models import Job\n"
+        "print([fk.column.table.name for fk in Job.__table__.foreign_keys])\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                          timeout=120, check=False)  # fmt: skip
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip() == "['parties']"
+
+
+def test_the_worker_refuses_a_role_that_row_level_security_hides_jobs_from(
+    engine: Engine, app_engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if engine.dialect.name != "postgresql":
+        pytest.skip("row-level security is PostgreSQL's")
+    from typer.testing import CliRunner
+
+    from riskhub.cli import app
+    from riskhub.cli import jobs as jobs_cli
+
+    assert workers.sees_every_party(engine) and not workers.sees_every_party(app_engine)
+    monkeypatch.setattr(jobs_cli, "ready_engine", lambda: app_engine)
+    refused = CliRunner().invoke(app, ["worker", "--once"])
+    said = " ".join(refused.output.split())
+    assert refused.exit_code == 1, refused.output
+    assert f"The worker's database role {app_engine.url.username} is subject to row-level" in said
+    assert "BYPASSRLS" in said

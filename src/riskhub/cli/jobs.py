@@ -58,8 +58,17 @@ def add(
         raise typer.Exit(2) from error
     if new:
         console.print(f"Job {job.id} queued: {job.kind} for {job.party} {job.parameters}.")
-    else:
-        console.print(f"Job {job.id} was already queued with key {job.dedupe_key} ({job.status}).")
+        return
+    # The same job is there already (a second cron host, a command run again): it is kept.
+    again = "today; give --key to queue it again" if key is None else f"with key {key}"
+    said = {
+        "queued": f"was already queued with key {job.dedupe_key}; it is kept",
+        "running": f"is already running on worker {job.worker}",
+        "done": f"already ran {again}",
+        "failed": f"already failed ({job.error}); 'riskhub jobs retry {job.id}' queues it "
+        "again once the cause is fixed",
+    }[job.status]
+    console.print(f"Job {job.id} {said}.", highlight=False)
 
 
 @app.command("list")
@@ -100,9 +109,15 @@ def _plain(job: Job) -> dict[str, object]:
 
 
 @app.command("retry")
-def retry(job_id: int = typer.Argument(..., help="A failed job's id.")) -> None:
-    """Queue a failed job again with fresh attempts (after fixing what made it fail)."""
-    if not service.requeue(engine=ready_engine(), job_id=job_id):
+def retry(
+    job_id: int = typer.Argument(..., help="A failed job's id."),
+    attempts: int = typer.Option(service.MAX_ATTEMPTS, min=1, max=100, help="Tries to give it."),
+) -> None:
+    """Queue a failed job again for more attempts (after fixing what made it fail).
+
+    The attempts it already made stay counted ('jobs list' shows e.g. 4/6).
+    """
+    if not service.requeue(engine=ready_engine(), job_id=job_id, attempts=attempts):
         errors.print(f"[red]no failed job {job_id}[/]")
         raise typer.Exit(1)
     console.print(f"Job {job_id} queued again.")
@@ -118,6 +133,15 @@ def worker(
 ) -> None:
     """The job worker: claim due jobs and run them; run as many as you like at once."""
     engine = ready_engine()
+    if not workers.sees_every_party(engine):
+        role = engine.url.username
+        errors.print(
+            f"[red]The worker's database role {role} is subject to row-level security: it "
+            "would see no jobs and no Party's data.[/] Give it BYPASSRLS (as a superuser: "
+            f"ALTER ROLE {role} BYPASSRLS) or set RISKHUB_ADMIN_DATABASE_URL to a role that "
+            "has it, as the operators' commands use."
+        )
+        raise typer.Exit(1)
     me = name or workers.default_name()
     stopping: list[int] = []
 

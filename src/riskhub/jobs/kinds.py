@@ -10,6 +10,7 @@ rollup`` for one Party. A kind returns what it did in plain words; it raises
 from __future__ import annotations
 
 import os
+import tempfile
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
@@ -112,8 +113,14 @@ def _review(*, engine: Engine, party: str, parameters: ReviewParameters) -> str:
         parameters.period))  # fmt: skip
     out = review_path(party, parameters)
     # Written aside and moved into place: a reader never sees half a report, and an
-    # attempt that died leaves the previous file (or none), never a broken one.
-    draft = out.with_name(f".{out.stem}.{os.getpid()}.partial{out.suffix}")
+    # attempt that died leaves the previous file (or none), never a broken one. The draft's
+    # name is new each time: two attempts at once (in two containers whose workers are both
+    # PID 1, on one data volume) never write into one draft.
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, name = tempfile.mkstemp(prefix=f".{out.stem}.", suffix=f".partial{out.suffix}",
+                                dir=out.parent)  # fmt: skip
+    os.close(fd)
+    draft = Path(name)
     try:
         report.write(data, draft)
         os.replace(draft, out)

@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from riskhub.access import models as _access  # noqa: F401  (the parties table jobs refer to)
 from riskhub.db.base import Base, BigId
 
 

@@ -7,7 +7,13 @@ a time), marked running under this worker's name, and leased. Due means queued
 and past ``run_after``, or running past its lease: the worker holding it died,
 so another takes it over. Settling a job checks that the worker still holds it
 (same name, same attempt): one that lost its lease can never overwrite the
-outcome of the attempt that replaced it.
+outcome of the attempt that replaced it. The attempt number only ever grows (a
+retried job keeps counting: ``requeue`` raises ``max_attempts`` instead of
+resetting ``attempts``), so two workers of the same name can never share one.
+
+Lease times come from the database's clock on PostgreSQL, where workers run on
+several machines whose clocks may differ; on SQLite (one machine) from this
+machine's clock.
 """
 
 from __future__ import annotations
@@ -20,7 +26,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Engine, func, or_, select, update
+from sqlalchemy import Connection, Engine, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from riskhub.db.base import utcnow
@@ -34,6 +40,10 @@ LEASE_S = 60.0  # a live worker extends it every third of this; a dead one's job
 RETRY_BASE_S = 60.0
 RETRY_CAP_S = 3600.0
 ERROR_CHARS = 2000
+
+
+class KeyTaken(kinds.ParameterError):
+    """The key given is another job's: a different kind, Party or parameters."""
 
 
 @dataclass(frozen=True)
@@ -57,6 +67,8 @@ def enqueue(
 
     The default key is the kind, Party, parameters and UTC day: the same job
     queued again that day (by a second cron host, say) is the one already there.
+    A key that is already a different job's (another kind, Party or parameters)
+    raises ``KeyTaken`` rather than keep the other job without a word.
     """
     now = now or utcnow()
     found = kinds.kind_of(kind)
@@ -78,7 +90,25 @@ def enqueue(
             statement.on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(Job.id)
         ).scalar()
         job = session.scalars(select(Job).where(Job.dedupe_key == key)).one()
+    if new is None and (job.kind, job.party, job.parameters) != (kind, party, text):
+        raise KeyTaken(f"the key {key!r} is already job {job.id} ({job.kind} for {job.party} "
+                       f"{job.parameters}, {job.status}): give this job another key")  # fmt: skip
     return job, new is not None
+
+
+def _clock(conn: Connection | Session, now: datetime | None) -> datetime:
+    """``now`` if given (tests); else the database's UTC time on PostgreSQL, this machine's else.
+
+    On PostgreSQL it is the start of the current transaction: one time for the whole claim.
+    """
+    if now is not None:
+        return now
+    bind = conn.get_bind() if isinstance(conn, Session) else conn
+    if bind.dialect.name == "postgresql":
+        found = conn.scalar(select(func.timezone("utc", func.now())))
+        assert isinstance(found, datetime)
+        return found
+    return utcnow()
 
 
 def _due(now: datetime) -> Any:
@@ -92,9 +122,9 @@ def claim(
     *, engine: Engine, worker: str, lease_s: float = LEASE_S, now: datetime | None = None
 ) -> Claimed | None:
     """Take the oldest due job for ``worker`` under a lease; None when nothing is due."""
-    now = now or utcnow()
     writer = engine.execution_options(sqlite_immediate=True)
     with Session(writer, expire_on_commit=False) as session, session.begin():
+        now = _clock(session, now)
         while True:
             job = session.scalars(
                 select(Job).where(_due(now)).order_by(Job.run_after, Job.id).limit(1)
@@ -132,8 +162,8 @@ def extend(
     now: datetime | None = None,
 ) -> bool:  # fmt: skip
     """Push the lease of a job ``worker`` still holds; False if it holds it no more."""
-    until = (now or utcnow()) + timedelta(seconds=lease_s)
     with engine.begin() as conn:
+        until = _clock(conn, now) + timedelta(seconds=lease_s)
         moved = conn.execute(update(Job).where(_held(claimed, worker)).values(leased_until=until))
     return bool(moved.rowcount)
 
@@ -142,9 +172,9 @@ def finish(
     *, engine: Engine, claimed: Claimed, worker: str, result: str, now: datetime | None = None
 ) -> bool:
     """Mark a held job done with what it did; False if ``worker`` no longer held it."""
-    values = dict(status="done", result=result[:ERROR_CHARS], error=None, leased_until=None,
-                  finished_at=now or utcnow())  # fmt: skip
     with engine.begin() as conn:
+        values = dict(status="done", result=result[:ERROR_CHARS], error=None, leased_until=None,
+                      finished_at=_clock(conn, now))  # fmt: skip
         done = conn.execute(update(Job).where(_held(claimed, worker)).values(**values))
     return bool(done.rowcount)
 
@@ -162,28 +192,42 @@ def fail(
     retry_base_s: float = RETRY_BASE_S, now: datetime | None = None,
 ) -> str:  # fmt: skip
     """Record a failed attempt: queued again after a backoff, or failed for good; the status."""
-    now = now or utcnow()
     last = permanent or claimed.attempt >= claimed.max_attempts
     values: dict[str, Any] = dict(error=error[:ERROR_CHARS], leased_until=None)
-    if last:
-        values.update(status="failed", finished_at=now)
-    else:
-        wait = timedelta(seconds=backoff(claimed.attempt, base_s=retry_base_s))
-        values.update(status="queued", run_after=now + wait)
     with engine.begin() as conn:
+        now = _clock(conn, now)
+        if last:
+            values.update(status="failed", finished_at=now)
+        else:
+            wait = timedelta(seconds=backoff(claimed.attempt, base_s=retry_base_s))
+            values.update(status="queued", run_after=now + wait)
         changed = conn.execute(update(Job).where(_held(claimed, worker)).values(**values))
     if not changed.rowcount:
         return "lost"
     return str(values["status"])
 
 
-def requeue(*, engine: Engine, job_id: int, now: datetime | None = None) -> bool:
-    """Queue a failed job again with fresh attempts (an operator fixed the cause)."""
+def requeue(
+    *, engine: Engine, job_id: int, attempts: int = MAX_ATTEMPTS, now: datetime | None = None
+) -> bool:
+    """Queue a failed job again for ``attempts`` more tries (an operator fixed the cause).
+
+    The attempts already made stay counted and ``max_attempts`` grows by ``attempts``: an
+    attempt number is never used twice for one job, so the worker of an earlier attempt
+    (still running somewhere, perhaps under the same name) cannot settle a later one.
+    """
+    if not 1 <= attempts <= 100:
+        raise kinds.ParameterError("attempts is 1 to 100")
     with engine.begin() as conn:
         changed = conn.execute(
             update(Job)
             .where(Job.id == job_id, Job.status == "failed")
-            .values(status="queued", attempts=0, run_after=now or utcnow(), finished_at=None)
+            .values(
+                status="queued",
+                max_attempts=Job.attempts + attempts,
+                run_after=_clock(conn, now),
+                finished_at=None,
+            )
         )
     return bool(changed.rowcount)
 
@@ -191,7 +235,7 @@ def requeue(*, engine: Engine, job_id: int, now: datetime | None = None) -> bool
 def due(*, engine: Engine, now: datetime | None = None) -> int:
     """Jobs a worker could claim now."""
     with Session(engine) as session:
-        return int(session.scalar(select(func.count()).where(_due(now or utcnow()))) or 0)
+        return int(session.scalar(select(func.count()).where(_due(_clock(session, now)))) or 0)
 
 
 def listed(

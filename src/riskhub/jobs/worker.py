@@ -26,6 +26,22 @@ from riskhub.jobs.service import Claimed
 log = structlog.get_logger(__name__)
 
 
+def sees_every_party(engine: Engine) -> bool:
+    """Whether the engine's role reads every Party's rows (on PostgreSQL: bypasses RLS).
+
+    A worker whose role is subject to row-level security finds no job and no data, and
+    would idle without a word; the ``worker`` command refuses to start instead.
+    """
+    if engine.dialect.name != "postgresql":
+        return True
+    with engine.connect() as conn:
+        return bool(
+            conn.exec_driver_sql(
+                "SELECT rolsuper OR rolbypassrls FROM pg_roles WHERE rolname = current_user"
+            ).scalar_one()
+        )
+
+
 def default_name() -> str:
     """This worker's name in the job rows: host and process id."""
     return f"{socket.gethostname()}:{os.getpid()}"
