@@ -4,11 +4,20 @@ Each process is the ordinary command (``riskhub serve``, ``riskhub worker``)
 configured only through its environment: the same database URLs and the same
 data folder for all. Their output goes to one log file each, which the tests
 show when something fails.
+
+Each process leads its own process group, killed whole when the cluster stops
+and when the test process exits (a run stopped with Ctrl-C, say): none is left
+behind to take the next run's jobs. Worker names are new for each run, so a job
+row tells which run's worker ran it.
 """
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
+import secrets
+import signal
 import socket
 import subprocess
 import sys
@@ -19,6 +28,7 @@ from pathlib import Path
 import httpx
 
 STARTUP_S = 90.0  # five processes importing riskhub at once on two cores
+PORT_TRIES = 3  # an API whose free port was taken before it bound gets another
 
 
 def free_port() -> int:
@@ -36,6 +46,8 @@ class Cluster:
     admin_url: str
     apis: list[str] = field(default_factory=list)  # base URLs
     processes: dict[str, subprocess.Popen[bytes]] = field(default_factory=dict)
+    workers: list[str] = field(default_factory=list)  # their names in the job rows
+    run: str = field(default_factory=lambda: secrets.token_hex(3))
 
     def env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if not k.startswith("RISKHUB_")}
@@ -46,27 +58,44 @@ class Cluster:
     def _start(self, name: str, *args: str) -> None:
         log = (self.folder / f"{name}.log").open("ab")
         command = [sys.executable, "-m", "riskhub", *args]
-        self.processes[name] = subprocess.Popen(command, env=self.env(), stdout=log, stderr=log)
+        # A session of its own: stop() kills its whole group, children included.
+        self.processes[name] = subprocess.Popen(
+            command, env=self.env(), stdout=log, stderr=log, start_new_session=True
+        )
+        if len(self.processes) == 1:
+            atexit.register(self.stop)
 
-    def start(self, *, apis: int, workers: int) -> Cluster:
+    def start(self, *, apis: int, workers: int, poll: float = 0.1) -> Cluster:
         """Start the servers and workers; return once every server answers."""
         self.folder.mkdir(parents=True, exist_ok=True)
-        ports = [free_port() for _ in range(apis)]
-        for k, port in enumerate(ports):
-            self._start(f"api-{k + 1}", "serve", "--port", str(port))
-        for k in range(workers):
-            self._start(f"worker-{k + 1}", "worker", "--poll", "0.1", "--name", f"worker-{k + 1}")
-        self.apis = [f"http://127.0.0.1:{port}" for port in ports]
+        self.workers = [f"worker-{k + 1}-{self.run}" for k in range(workers)]
+        for k, me in enumerate(self.workers):
+            self._start(f"worker-{k + 1}", "worker", "--poll", str(poll), "--name", me)
+        self.apis = [self._api(f"api-{k + 1}") for k in range(apis)]
+        return self
+
+    def _api(self, name: str) -> str:
         deadline = time.monotonic() + STARTUP_S
-        for k, url in enumerate(self.apis):
+        for _try in range(PORT_TRIES):
+            port = free_port()
+            self._start(name, "serve", "--port", str(port))
+            url = f"http://127.0.0.1:{port}"
             while not self._answers(url):
                 dead = [n for n, p in self.processes.items() if p.poll() is not None]
+                if dead == [name] and b"address already in use" in self._log(name).lower():
+                    break  # another process took the port first: try another
                 if dead or time.monotonic() > deadline:
                     self.stop()
-                    raise RuntimeError(f"api-{k + 1} did not start ({dead or 'timeout'}):\n"
+                    raise RuntimeError(f"{name} did not start ({dead or 'timeout'}):\n"
                                        f"{self.logs()}")  # fmt: skip
                 time.sleep(0.2)
-        return self
+            else:
+                return url
+        self.stop()
+        raise RuntimeError(f"{name} found no free port in {PORT_TRIES} tries:\n{self.logs()}")
+
+    def _log(self, name: str) -> bytes:
+        return (self.folder / f"{name}.log").read_bytes()
 
     @staticmethod
     def _answers(url: str) -> bool:
@@ -87,14 +116,18 @@ class Cluster:
         return "\n".join(parts)
 
     def stop(self) -> None:
-        """Ask every process to stop, then kill what is still there."""
+        """Ask every process to stop, then kill each one's whole group."""
         for process in self.processes.values():
             if process.poll() is None:
-                process.terminate()
+                _signal_group(process, signal.SIGTERM)
         deadline = time.monotonic() + 20
         for process in self.processes.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 process.wait(timeout=max(deadline - time.monotonic(), 0.1))
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            _signal_group(process, signal.SIGKILL)  # what it started, too
+            process.wait()
+
+
+def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signum)  # the group leader's pid is the group's id

@@ -10,6 +10,7 @@ declaration; jobs queued twice exist once and each runs once, on one worker.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections import Counter
@@ -32,7 +33,7 @@ from riskhub.selectivity import service as selectivity
 from riskhub.selectivity.models import SelectivityDecision
 from riskhub.selectivity.pipeline import OfficeRates
 from riskhub.targeting import registry
-from riskhub.targeting.models import RiskModelVersion
+from riskhub.targeting.models import RiskModelVersion, ShadowScore
 from tests.conftest import TEST_DATABASE_URL, Databases, MakeUser, is_postgres
 from tests.helpers import nested
 from tests.jobs.support import decided, inspect_all
@@ -50,7 +51,8 @@ def cluster(databases: Databases, tmp_path_factory: pytest.TempPathFactory) -> I
     """3 API servers and 2 job workers on the test database, one data folder; all stopped after."""
     shared = Cluster(tmp_path_factory.mktemp("cluster"), databases.app_url, databases.admin_url)
     try:
-        yield shared.start(apis=3, workers=2)
+        # Polling every 10 ms, the two workers claim at nearly the same moments.
+        yield shared.start(apis=3, workers=2, poll=0.01)
     finally:
         shared.stop()
 
@@ -193,19 +195,41 @@ def test_a_model_approved_by_an_operator_scores_at_every_api_at_once(
     inspect_all(engine, ids)
     plain_office(engine)
     token = make_user("RS", Role.ANALYST)
-    late = (nested(f"MW-M-{k}", lodged_at="2026-06-12T09:00:00Z") for k in range(6))
+    late = (nested(f"MW-M-{k}", lodged_at="2026-06-12T09:00:00Z") for k in range(12))
     # No model serves yet: each API decides without one (and has looked for one).
     assert [submit(api, token, next(late))["decision"]["model_version"]
             for api in cluster.apis] == [None] * 3  # fmt: skip
-    jobs.enqueue(engine=engine, kind="retrain", party="RS",
-                 parameters={"since": "2026-06-01", "until": "2026-06-10"})  # fmt: skip
-    (job,) = wait_for_jobs(engine, cluster, 1)
-    assert job.status == "done", job.error
-    with acting_for("RS"), Session(engine) as session, session.begin():
-        registry.approve(session=session, party="RS", version=1, role="champion",
-                         approved_by="head of risk")  # fmt: skip
-    assert [submit(api, token, next(late))["decision"]["model_version"]
-            for api in cluster.apis] == ["RS-model-v1"] * 3  # fmt: skip
+    for by in ("monthly", "again", "third"):
+        jobs.enqueue(engine=engine, kind="retrain", party="RS",
+                     parameters={"since": "2026-06-01", "until": "2026-06-10", "by": by})  # fmt: skip
+    assert [j.status for j in wait_for_jobs(engine, cluster, 3)] == ["done"] * 3
+
+    def approve(version: int, role: str) -> None:
+        with acting_for("RS"), Session(engine) as session, session.begin():
+            registry.approve(session=session, party="RS", version=version, role=role,
+                             approved_by="head of risk")  # fmt: skip
+
+    def everywhere() -> list[tuple[str | None, list[int]]]:
+        """Each API's champion for its next declaration, and the challengers that shadowed it."""
+        seen = []
+        for api in cluster.apis:
+            answer = submit(api, token, next(late))
+            with Session(engine) as session:
+                shadows = session.scalars(
+                    select(RiskModelVersion.version)
+                    .join(ShadowScore, ShadowScore.model_id == RiskModelVersion.id)
+                    .where(ShadowScore.declaration_id == answer["id"])
+                ).all()  # fmt: skip
+            seen.append((answer["decision"]["model_version"], sorted(shadows)))
+        return seen
+
+    approve(1, "champion")
+    assert everywhere() == [("RS-model-v1", [])] * 3
+    # Every API now holds v1 in memory; a new champion and a challenger reach them all at once.
+    approve(2, "champion")
+    assert everywhere() == [("RS-model-v2", [])] * 3
+    approve(3, "challenger")
+    assert everywhere() == [("RS-model-v2", [3])] * 3
 
 
 def test_two_workers_run_each_job_once(cluster: Cluster, engine: Engine) -> None:
@@ -227,7 +251,7 @@ def test_two_workers_run_each_job_once(cluster: Cluster, engine: Engine) -> None
         (j.id, j.kind, j.error) for j in done]  # fmt: skip
     # Both workers took part, each job on one of them.
     by_worker = Counter(j.worker for j in done)
-    assert set(by_worker) == {"worker-1", "worker-2"}, by_worker
+    assert set(by_worker) == set(cluster.workers), by_worker
     # The effects, once each: five models registered, one per retrain job.
     with acting_for("RS"), Session(engine) as session:
         models = session.execute(
@@ -242,8 +266,44 @@ def test_two_workers_run_each_job_once(cluster: Cluster, engine: Engine) -> None
     assert all(p.poll() is None for p in cluster.processes.values()), cluster.logs()
 
 
+def test_hundreds_of_quick_jobs_run_once_each_under_contention(
+    cluster: Cluster, engine: Engine
+) -> None:
+    # Rollups of Parties with (almost) no data take milliseconds: both workers, polling every
+    # 10 ms, claim again and again at nearly the same moments. A claim that let two workers
+    # take one job shows here as a job run twice, or as a "lost" outcome.
+    parties = ("AL", "BA", "MD", "ME", "MK", "XK")
+    logs = [cluster.folder / f"worker-{k + 1}.log" for k in range(len(cluster.workers))]
+    # Job ids start again at 1 in each test: only what the workers say from now on counts.
+    start = [log.stat().st_size for log in logs]
+    queued = [jobs.enqueue(engine=engine, kind="rollup", party=parties[k % len(parties)],
+                           parameters={}, key=f"contention-{cluster.run}-{k}")[0].id
+              for k in range(300)]  # fmt: skip
+    done = wait_for_jobs(engine, cluster, len(queued))
+    assert [j.id for j in done] == queued
+    assert {(j.status, j.attempts) for j in done} == {("done", 1)}, [
+        (j.id, j.status, j.attempts, j.error) for j in done if j.attempts != 1][:5]  # fmt: skip
+    by_worker = Counter(j.worker for j in done)
+    assert set(by_worker) == set(cluster.workers), by_worker  # both took part
+    # What the workers themselves say: each job run once, by one of them, and never lost.
+    said: list[tuple[int, str, str]] = []
+    for log, offset, name in zip(logs, start, cluster.workers, strict=True):
+        with log.open("rb") as fh:
+            fh.seek(offset)
+            text = fh.read().decode(errors="replace")
+        said += [(int(m[1]), name, m[2]) for m in RAN.finditer(text)]
+    runs = Counter(job_id for job_id, _, _ in said)
+    assert sorted(runs) == queued and set(runs.values()) == {1}, [
+        (i, n) for i, n in runs.items() if n != 1][:5]  # fmt: skip
+    assert {status for _, _, status in said} == {"done"}
+    assert sorted((i, w) for i, w, _ in said) == [(j.id, j.worker) for j in done]
+
+
+RAN = re.compile(r"^job (\d+) \w+ \w+: (\w+):", re.MULTILINE)  # the worker's line for a job
+
+
 def wait_for_jobs(engine: Engine, cluster: Cluster, n: int, timeout: float = 240) -> list[Job]:
-    """The jobs once all ``n`` are done or failed (the workers poll every 0.1 s)."""
+    """The jobs once all ``n`` are done or failed (the workers poll every 10 ms)."""
     deadline = time.monotonic() + timeout
     while True:
         with Session(engine) as session:
