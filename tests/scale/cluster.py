@@ -6,8 +6,9 @@ data folder for all. Their output goes to one log file each, which the tests
 show when something fails.
 
 Each process leads its own process group, killed whole when the cluster stops
-and when the test process exits (a run stopped with Ctrl-C, say): none is left
-behind to take the next run's jobs. Worker names are new for each run, so a job
+and when the test process exits (a run stopped with Ctrl-C, say); on Linux the
+kernel kills them if the test process is killed outright. None is left behind
+to take the next run's jobs. Worker names are new for each run, so a job
 row tells which run's worker ran it.
 """
 
@@ -15,6 +16,7 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import ctypes
 import os
 import secrets
 import signal
@@ -60,8 +62,9 @@ class Cluster:
         command = [sys.executable, "-m", "riskhub", *args]
         # A session of its own: stop() kills its whole group, children included.
         self.processes[name] = subprocess.Popen(
-            command, env=self.env(), stdout=log, stderr=log, start_new_session=True
-        )
+            command, env=self.env(), stdout=log, stderr=log, start_new_session=True,
+            preexec_fn=_die_with_parent,
+        )  # fmt: skip
         if len(self.processes) == 1:
             atexit.register(self.stop)
 
@@ -126,6 +129,13 @@ class Cluster:
                 process.wait(timeout=max(deadline - time.monotonic(), 0.1))
             _signal_group(process, signal.SIGKILL)  # what it started, too
             process.wait()
+
+
+def _die_with_parent() -> None:
+    # Linux: the kernel kills the child when the test process dies, even of SIGKILL or an
+    # unhandled SIGTERM (a CI timeout), where neither stop() nor atexit runs.
+    if sys.platform == "linux":
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # PR_SET_PDEATHSIG
 
 
 def _signal_group(process: subprocess.Popen[bytes], signum: int) -> None:
