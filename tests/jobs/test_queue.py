@@ -335,6 +335,10 @@ def test_a_worker_whose_clock_runs_fast_cannot_take_a_live_job(
     (row,) = jobs(engine)
     assert row.leased_until is not None and row.leased_until < service.utcnow()
     assert service.finish(engine=engine, claimed=held, worker="a", result="a's")
+    # A job b's host queues is due at once, on the database's clock, not in 61 s.
+    service.enqueue(engine=engine, kind="rollup", party="AL", parameters={})
+    queued = service.claim(engine=engine, worker="b")
+    assert queued is not None and queued.party == "AL"
 
 
 def test_a_key_that_is_another_jobs_is_refused(engine: Engine) -> None:

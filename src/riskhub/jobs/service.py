@@ -68,9 +68,13 @@ def enqueue(
     The default key is the kind, Party, parameters and UTC day: the same job
     queued again that day (by a second cron host, say) is the one already there.
     A key that is already a different job's (another kind, Party or parameters)
-    raises ``KeyTaken`` rather than keep the other job without a word.
+    raises ``KeyTaken`` rather than keep the other job without a word. The day, and
+    the time it is due from, are the database's on PostgreSQL (as leases are): two cron
+    hosts whose clocks differ still make one job.
     """
-    now = now or utcnow()
+    if now is None:
+        with engine.connect() as conn:
+            now = _clock(conn, None)
     found = kinds.kind_of(kind)
     stored = kinds.checked(found, party, parameters, today=now.date())
     text = json.dumps(stored, sort_keys=True, separators=(",", ":"))
