@@ -199,9 +199,11 @@ def test_a_model_approved_by_an_operator_scores_at_every_api_at_once(
     # No model serves yet: each API decides without one (and has looked for one).
     assert [submit(api, token, next(late))["decision"]["model_version"]
             for api in cluster.apis] == [None] * 3  # fmt: skip
-    for by in ("monthly", "again", "third"):
+    # Three windows, three different models (which gets which version depends on which
+    # worker finishes first, and does not matter here).
+    for since, until in (("01", "10"), ("01", "09"), ("02", "10")):
         jobs.enqueue(engine=engine, kind="retrain", party="RS",
-                     parameters={"since": "2026-06-01", "until": "2026-06-10", "by": by})  # fmt: skip
+                     parameters={"since": f"2026-06-{since}", "until": f"2026-06-{until}"})  # fmt: skip
     assert [j.status for j in wait_for_jobs(engine, cluster, 3)] == ["done"] * 3
 
     def approve(version: int, role: str) -> None:
@@ -210,8 +212,11 @@ def test_a_model_approved_by_an_operator_scores_at_every_api_at_once(
                              approved_by="head of risk")  # fmt: skip
 
     def everywhere() -> list[tuple[str | None, list[int]]]:
-        """Each API's champion for its next declaration, and the challengers that shadowed it."""
-        seen = []
+        """Each API's champion for its next declaration, and the challengers that shadowed it.
+
+        The declarations differ only in their reference: one model gives them one score.
+        """
+        seen, scores = [], set()
         for api in cluster.apis:
             answer = submit(api, token, next(late))
             with Session(engine) as session:
@@ -221,7 +226,12 @@ def test_a_model_approved_by_an_operator_scores_at_every_api_at_once(
                     .where(ShadowScore.declaration_id == answer["id"])
                 ).all()  # fmt: skip
             seen.append((answer["decision"]["model_version"], sorted(shadows)))
+            scores.add(answer["decision"]["score"])
+        assert len(scores) == 1, (seen, scores)  # the three APIs score alike
+        score.append(scores.pop())
         return seen
+
+    score: list[float] = []
 
     approve(1, "champion")
     assert everywhere() == [("RS-model-v1", [])] * 3
@@ -230,6 +240,8 @@ def test_a_model_approved_by_an_operator_scores_at_every_api_at_once(
     assert everywhere() == [("RS-model-v2", [])] * 3
     approve(3, "challenger")
     assert everywhere() == [("RS-model-v2", [3])] * 3
+    # v2 scored, not the v1 each API had unpacked before (the models differ: their windows do).
+    assert score[1] == score[2] != score[0]
 
 
 def test_two_workers_run_each_job_once(cluster: Cluster, engine: Engine) -> None:
