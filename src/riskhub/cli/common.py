@@ -6,8 +6,9 @@ import signal
 import sys
 import threading
 from collections import Counter
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 
 import typer
 from rich.console import Console
@@ -15,6 +16,7 @@ from sqlalchemy import Engine
 
 from riskhub.db import migrate
 from riskhub.db.engine import get_admin_engine
+from riskhub.reference.parties import DECLARATION_OWNERS
 from riskhub.settings import get_settings
 
 console = Console()
@@ -50,3 +52,18 @@ def sigterm_exits() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGTERM, before)
+
+
+def refuse_unknown_parties(parties: Iterable[str]) -> None:
+    """Exit 2 naming the first code that is not a Party whose declarations the hub keeps."""
+    unknown = sorted(set(parties) - set(DECLARATION_OWNERS))
+    if unknown:
+        errors.print(f"[red]unknown Party {unknown[0]!r}[/]")
+        raise typer.Exit(2)
+
+
+def refuse_reversed_window(since: datetime, until: datetime | None) -> None:
+    """Exit 2 when ``until`` is given and not after ``since``."""
+    if until is not None and until <= since:
+        errors.print(f"[red]--until {until:%Y-%m-%d} is not after --since {since:%Y-%m-%d}[/]")
+        raise typer.Exit(2)

@@ -9,7 +9,13 @@ import typer
 from rich.progress import Progress, TaskID
 
 from riskhub.batch.export import export_rows
-from riskhub.cli.common import console, errors, ready_engine
+from riskhub.cli.common import (
+    console,
+    errors,
+    ready_engine,
+    refuse_reversed_window,
+    refuse_unknown_parties,
+)
 from riskhub.reference.parties import DECLARATION_OWNERS
 
 app = typer.Typer(help="Export data out of the store.", no_args_is_help=True)
@@ -30,13 +36,8 @@ def parquet(
     The rows name traders (personal data): write them where only the hub's
     operators and the cluster can read, and delete them after use.
     """
-    unknown = sorted(set(party) - set(DECLARATION_OWNERS))
-    if unknown:
-        errors.print(f"[red]unknown Party {unknown[0]!r}[/]")
-        raise typer.Exit(2)
-    if until is not None and until <= since:
-        errors.print(f"[red]--until {until:%Y-%m-%d} is not after --since {since:%Y-%m-%d}[/]")
-        raise typer.Exit(2)
+    refuse_unknown_parties(party)
+    refuse_reversed_window(since, until)
     engine = ready_engine()
     declarations = rows = 0
     with Progress(console=console, transient=True) as progress:

@@ -11,7 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from riskhub.batch.engines import BatchError
-from riskhub.cli.common import console, errors, ready_engine, sigterm_exits
+from riskhub.cli.common import (
+    console,
+    errors,
+    ready_engine,
+    refuse_reversed_window,
+    refuse_unknown_parties,
+    sigterm_exits,
+)
 from riskhub.cli.select import (
     ENGINE,
     MASTER,
@@ -26,7 +33,6 @@ from riskhub.profiles import service
 from riskhub.profiles.backtest import backtest as run_backtest
 from riskhub.profiles.document import read_library
 from riskhub.profiles.models import RiskProfile
-from riskhub.reference.parties import DECLARATION_OWNERS
 
 app = typer.Typer(
     help="Risk profiles: criteria, actions, status and history.", no_args_is_help=True
@@ -149,12 +155,8 @@ def backtest(
     work: Path | None = WORK_DIR,
 ) -> None:
     """What the draft would have hit over stored history, and what control found there."""
-    if party not in DECLARATION_OWNERS:
-        errors.print(f"[red]unknown Party {party!r}: backtests run over a Party's declarations[/]")
-        raise typer.Exit(2)
-    if until is not None and until <= since:
-        errors.print(f"[red]--until {until:%Y-%m-%d} is not after --since {since:%Y-%m-%d}[/]")
-        raise typer.Exit(2)
+    refuse_unknown_parties([party])
+    refuse_reversed_window(since, until)
     engine = ready_engine()
     runner = batch_engine(engine_name, master, partitions)
     judged_by = None

@@ -11,7 +11,13 @@ from rich.progress import Progress, TaskID
 from rich.table import Table
 
 from riskhub.batch.engines import BatchEngine, BatchError, LocalEngine, SparkEngine
-from riskhub.cli.common import console, errors, ready_engine, sigterm_exits
+from riskhub.cli.common import (
+    console,
+    errors,
+    ready_engine,
+    refuse_unknown_parties,
+    sigterm_exits,
+)
 from riskhub.reference.parties import DECLARATION_OWNERS
 from riskhub.selectivity import service
 from riskhub.settings import get_settings
@@ -57,10 +63,7 @@ def select_(
     work: Path | None = WORK_DIR,
 ) -> None:
     """Decide channels for declarations without a decision, batch by month; safe to rerun."""
-    unknown = sorted(set(party or ()) - set(DECLARATION_OWNERS))
-    if unknown:
-        errors.print(f"[red]unknown Party {unknown[0]!r}[/]")
-        raise typer.Exit(2)
+    refuse_unknown_parties(party or ())
     store = ready_engine()
     runner = batch_engine(engine, master, partitions)
     table = Table("office", "green", "blue", "yellow", "red", "red %", title="Channels decided")
