@@ -129,7 +129,9 @@ def stored(engine: Engine) -> dict[str, Any]:
         ).all()  # fmt: skip
         used = session.scalars(select(Lpco.used).order_by(Lpco.id)).all()
         k = KpiDay
-        rollup = session.scalars(select(k).order_by(k.party, k.day, k.office, k.channel)).all()
+        # By the whole key: several rows share a day, office and channel.
+        key = (k.party, k.day, k.office, k.channel, k.random_control, k.aeo, k.driver)
+        rollup = session.scalars(select(k).order_by(*key)).all()
         kpis = [
             {c.key: getattr(r, c.key) for c in k.__table__.columns if c.key != "id"} for r in rollup
         ]
