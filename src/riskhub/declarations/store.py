@@ -19,6 +19,7 @@ import orjson
 import polars as pl
 from sqlalchemy import Connection, Table, bindparam, delete, select, text, update
 
+from riskhub.db import locks
 from riskhub.declarations import fields
 from riskhub.declarations.models import Declaration, DeclarationItem, KnownOutcome
 from riskhub.declarations.validation import GROUP, HASH
@@ -133,10 +134,7 @@ def _postgres_serialize(conn: Connection, parties: list[str]) -> None:
     # one would fail on the unique key; a lock per Party, taken in a fixed
     # order and held to commit, makes the second wait and then see the first.
     for party in sorted(set(parties)):
-        conn.exec_driver_sql(
-            "SELECT pg_advisory_xact_lock(hashtext(%(key)s))",
-            {"key": f"riskhub.declarations.{party}"},
-        )
+        locks.hold(conn, f"riskhub.declarations.{party}")
 
 
 def _bypasses_row_security(conn: Connection) -> bool:

@@ -24,6 +24,7 @@ import polars as pl
 from sqlalchemy import Connection, Engine, delete, func, insert, select
 from sqlalchemy.orm import Session
 
+from riskhub.db import locks
 from riskhub.db.tenancy import acting_for
 from riskhub.declarations.models import Declaration
 from riskhub.kpis.frame import read_frame
@@ -98,13 +99,10 @@ def refresh(*, connection: Connection, party: str, days: Iterable[date]) -> None
     wanted = sorted(set(days))
     if not wanted:
         return
-    if connection.dialect.name == "postgresql":
-        # Two transactions changing the same day rebuild it one after the other; the
-        # second, under READ COMMITTED, then reads what the first committed.
-        for day in wanted:
-            connection.execute(
-                select(func.pg_advisory_xact_lock(func.hashtext(f"riskhub.kpi_days.{party}.{day}")))
-            )
+    # Two transactions changing the same day rebuild it one after the other; the second,
+    # under READ COMMITTED, then reads what the first committed.
+    for day in wanted:
+        locks.hold(connection, f"riskhub.kpi_days.{party}.{day}")
     k = KpiDay
     for first, last in _runs(wanted):
         since, until = _midnight(first), _midnight(last + timedelta(days=1))

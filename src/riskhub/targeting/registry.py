@@ -21,6 +21,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from riskhub.db import locks
 from riskhub.db.base import utcnow
 from riskhub.targeting import features
 from riskhub.targeting.model import RiskModel
@@ -62,12 +63,9 @@ def register(
     Call it in a transaction that takes the write lock first on SQLite
     (``sqlite_immediate``): two trainings finishing at once then number one after the other.
     """
-    if session.get_bind().dialect.name == "postgresql":
-        # Two workers retraining one Party at once would both read the same last version;
-        # this lock, held to commit, makes the second read after the first is stored.
-        session.execute(
-            select(func.pg_advisory_xact_lock(func.hashtext(f"riskhub.models.{party}")))
-        )
+    # Two workers retraining one Party at once would both read the same last version;
+    # this lock, held to commit, makes the second read after the first is stored.
+    locks.hold(session, f"riskhub.models.{party}")
     last = session.scalar(
         select(func.max(RiskModelVersion.version)).where(RiskModelVersion.party == party)
     )
