@@ -23,13 +23,11 @@ from datetime import datetime
 from pathlib import Path
 
 import polars as pl
-from sqlalchemy import Engine, Select, select
+from sqlalchemy import Engine
 
 from riskhub.db.tenancy import acting_for
-from riskhub.declarations.models import Declaration
 from riskhub.registries.lpco.checks import registry_in_use
 from riskhub.selectivity import chunks
-from riskhub.selectivity.models import SelectivityDecision
 
 DONE = "_EXPORTED"  # the summary of a finished export; Spark skips names starting with _
 ROW_GROUP_ROWS: int | None = None  # polars' default; Parquet row groups are where Spark splits
@@ -90,7 +88,9 @@ def export_rows(
         old.unlink()
     exported = Exported(party)
     with acting_for(party), engine_.connect() as conn:
-        listed = conn.execute(_declarations(party, since, until, pending)).all()
+        listed = conn.execute(
+            chunks.declarations(party, since=since, until=until, pending=pending)
+        ).all()
         holding = hold_lpco and registry_in_use(conn, party)
         done = 0
         for start, end, ids in chunks.months([r[0] for r in listed], [r[1] for r in listed]):
@@ -113,22 +113,6 @@ def export_rows(
                "files": sum(1 for m in exported.months if m.path)}  # fmt: skip
     (folder / DONE).write_text(json.dumps(summary, default=str) + "\n", encoding="utf-8")
     return exported
-
-
-def _declarations(
-    party: str, since: datetime | None, until: datetime | None, pending: bool
-) -> Select[int, datetime]:
-    d, s = Declaration, SelectivityDecision
-    query = select(d.id, d.lodged_at).where(d.party == party).order_by(d.lodged_at, d.id)
-    if pending:
-        query = query.outerjoin(
-            s, (s.declaration_id == d.id) & (s.declaration_version == d.version)
-        ).where(s.id.is_(None))
-    if since is not None:
-        query = query.where(d.lodged_at >= since)
-    if until is not None:
-        query = query.where(d.lodged_at < until)
-    return query
 
 
 def _write(rows: pl.DataFrame, path: Path) -> Path:

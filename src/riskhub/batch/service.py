@@ -145,11 +145,11 @@ def _still_pending(conn: Any, party: str, ids: list[int]) -> pl.DataFrame:
     d, s = Declaration, SelectivityDecision
     rows = [
         tuple(row)
-        for part in range(0, len(ids), chunks.READ_PART)
+        for part in chunks.parts(ids)
         for row in conn.execute(
             select(d.id, d.version, d.lodged_at)
             .outerjoin(s, (s.declaration_id == d.id) & (s.declaration_version == d.version))
-            .where(d.party == party, d.id.in_(ids[part : part + chunks.READ_PART]), s.id.is_(None))
+            .where(d.party == party, d.id.in_(part), s.id.is_(None))
         )
     ]
     schema: dict[str, Any] = {
@@ -162,11 +162,11 @@ def _drew_before(conn: Any, party: str, month: Month) -> list[int]:
     """Declarations of ``month`` with LPCO draws recorded (by any earlier version)."""
     d, drawn = Declaration, LpcoDrawdown
     found: list[int] = []
-    for part in range(0, len(month.ids), chunks.READ_PART):
+    for part in chunks.parts(month.ids):
         found += conn.scalars(
             select(d.id).where(
                 d.party == party,
-                d.id.in_(month.ids[part : part + chunks.READ_PART]),
+                d.id.in_(part),
                 exists().where(drawn.party == party, drawn.reference == d.reference),
             )
         ).all()

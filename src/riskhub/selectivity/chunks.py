@@ -16,15 +16,44 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 import polars as pl
+from sqlalchemy import Select, select
 
 from riskhub.declarations.models import Declaration
 from riskhub.matching.fields import exits_for, with_seed
 from riskhub.profiles.history import with_history
+from riskhub.selectivity.models import SelectivityDecision
 from riskhub.selectivity.rows import between, item_rows, read_rows
 
 HISTORY_DAYS = 365
 MONTH = timedelta(days=31)
 READ_PART = 5000  # declaration ids per IN (...) list
+
+
+def declarations(
+    party: str, *, since: datetime | None = None, until: datetime | None = None,
+    pending: bool = False,
+) -> Select[int, datetime]:  # fmt: skip
+    """``party``'s declarations (id, lodged at) in lodgement order; ``pending``: undecided only.
+
+    Undecided means no decision for the current version: an amendment is pending again.
+    """
+    d, s = Declaration, SelectivityDecision
+    query = select(d.id, d.lodged_at).where(d.party == party).order_by(d.lodged_at, d.id)
+    if pending:
+        query = query.outerjoin(
+            s, (s.declaration_id == d.id) & (s.declaration_version == d.version)
+        ).where(s.id.is_(None))
+    if since is not None:
+        query = query.where(d.lodged_at >= since)
+    if until is not None:
+        query = query.where(d.lodged_at < until)
+    return query
+
+
+def parts(ids: Sequence[int]) -> Iterator[Sequence[int]]:
+    """``ids`` in slices short enough for one ``IN (...)`` list."""
+    for i in range(0, len(ids), READ_PART):
+        yield ids[i : i + READ_PART]
 
 
 def months(
@@ -50,10 +79,7 @@ def month_rows(
     """The item rows of declarations ``ids`` (lodged in [start, end)) with history and SEED."""
     d = Declaration
     targets = pl.concat(
-        [
-            read_rows(conn, item_rows(d.party == party, d.id.in_(ids[i : i + READ_PART])))
-            for i in range(0, len(ids), READ_PART)
-        ]
+        [read_rows(conn, item_rows(d.party == party, d.id.in_(part))) for part in parts(ids)]
     )
     window = between(start - timedelta(days=HISTORY_DAYS), end)
     earlier = read_rows(conn, item_rows(d.party == party, window))

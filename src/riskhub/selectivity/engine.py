@@ -57,12 +57,12 @@ def hit_matrix(frame: pl.DataFrame, profiles: Sequence[CompiledProfile]) -> pl.D
 
 def fired(frame: pl.DataFrame, profiles: Sequence[CompiledProfile]) -> pl.DataFrame:
     """Per declaration (party, reference): ``fired``, the indexes of the profiles that fired."""
-    keys = frame.select(KEY).unique(maintain_order=True)
-    if not profiles:
-        return keys.with_columns(pl.lit([], pl.List(pl.Int32)).alias("fired"))
+    if not profiles or frame.height <= SMALL_FRAME:
+        keys = frame.select(KEY).unique(maintain_order=True)
+        if not profiles:
+            return keys.with_columns(pl.lit([], pl.List(pl.Int32)).alias("fired"))
+        return _fired_row_by_row(with_exchange_fields(frame), profiles, keys)
     frame = with_exchange_fields(frame)
-    if frame.height <= SMALL_FRAME:
-        return _fired_row_by_row(frame, profiles, keys)
     names = [f"p{i}" for i in range(len(profiles))]
     # Each row's declaration as a number; then, per profile, the declarations of its hit rows.
     # (Measured on 213,000 rows x 200 profiles: 0.5 s, against 3 s for one group_by of 200

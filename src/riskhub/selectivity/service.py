@@ -249,17 +249,8 @@ def decide_pending(
 ) -> SelectSummary:
     """Decide every declaration version of ``party`` that has no decision yet."""
     summary = SelectSummary()
-    d, s = Declaration, SelectivityDecision
     with acting_for(party), engine_.connect() as conn:
-        pending_query = (
-            select(d.id, d.lodged_at)
-            .outerjoin(s, (s.declaration_id == d.id) & (s.declaration_version == d.version))
-            .where(d.party == party, s.id.is_(None))
-            .order_by(d.lodged_at)
-        )
-        if since is not None:
-            pending_query = pending_query.where(d.lodged_at >= since)
-        pending = conn.execute(pending_query).all()
+        pending = conn.execute(chunks.declarations(party, since=since, pending=True)).all()
         if not pending:
             return summary
         with Session(bind=conn) as session:
